@@ -1,0 +1,92 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace opsdb {
+
+enum class SiteType { main, secondary };
+enum class LogFormat { text, json };
+
+/// Connection settings of one PostgreSQL server.
+struct DbConfig {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 5432;
+  std::string user = "ops";
+  std::string password;  // never logged
+  std::string name = "ops_db";
+  std::chrono::milliseconds connect_timeout{5'000};
+  std::chrono::milliseconds statement_timeout{30'000};
+};
+
+/// The whole configuration, parsed and validated once at start (DESIGN §10).
+struct Config {
+  std::string site_name = "observatory";
+  SiteType site_type = SiteType::secondary;
+
+  DbConfig main_db;   // MAIN_DB_*
+  DbConfig local_db;  // LOCAL_DB_*: the local replica at a secondary site
+
+  std::string redis_host = "127.0.0.1";
+  std::uint16_t redis_port = 6379;
+  int redis_db = 0;
+  std::string redis_password;  // never logged
+  std::chrono::milliseconds redis_command_timeout{1'000};
+
+  std::string http_address = "0.0.0.0";
+  std::uint16_t http_port = 8000;
+  int http_threads = 2;
+  int db_pool_size = 4;  // reader connections per database
+  std::size_t http_body_limit = 1024 * 1024;
+
+  int transaction_retry_attempts = 3;
+  std::chrono::milliseconds transaction_retry_delay{5'000};
+  std::chrono::milliseconds retry_max_delay{300'000};
+  std::chrono::milliseconds background_processing_interval{1'000};
+  int drain_batch_size = 500;
+  std::chrono::seconds transaction_status_ttl{86'400};
+
+  bool lsn_tracking_enabled = true;
+  std::chrono::milliseconds lsn_check_interval{100};
+  std::chrono::milliseconds lsn_timeout{30'000};
+
+  int alert_buffer_size = 1000;
+  std::chrono::seconds alert_replication_lag{300};
+
+  std::string secret_key;  // never logged
+  std::string log_level = "info";
+  LogFormat log_format = LogFormat::text;
+};
+
+/// A configuration value that cannot be used. The message names the key.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Builds the configuration from `env` (the process environment), then the entries of the
+/// `.env` file at `dotenv_path` (if it exists), then defaults. Throws ConfigError on the first
+/// invalid value.
+Config load_config(const std::map<std::string, std::string>& env,
+                   const std::optional<std::string>& dotenv_path);
+
+/// Parses the text of a `.env` file: KEY=VALUE lines, `#` comments, optional quotes, `export `.
+std::map<std::string, std::string> parse_dotenv(const std::string& text);
+
+/// The process environment as a map.
+std::map<std::string, std::string> process_environment();
+
+/// libpq connection string for `db` with the deadlines of DESIGN §6 (connect timeout, TCP
+/// keepalives, tcp_user_timeout, statement_timeout). Contains the password: never log it.
+std::string connection_string(const DbConfig& db);
+
+/// `connection_string` with the password masked, for logs.
+std::string redacted_connection_string(const DbConfig& db);
+
+const char* to_string(SiteType type);
+
+}  // namespace opsdb
