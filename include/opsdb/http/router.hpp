@@ -7,6 +7,10 @@
 
 #include "opsdb/http/message.hpp"
 
+namespace opsdb {
+class ApiError;
+}
+
 namespace opsdb::http {
 
 /// Role a caller needs for a route. Enforced once authentication lands; until then it is data
@@ -47,6 +51,6 @@ class Router {
 };
 
 /// The JSON error response for an `ApiError`; the one place errors become HTTP.
-Response error_response(const class ApiError& error);
+Response error_response(const ApiError& error);
 
 }  // namespace opsdb::http

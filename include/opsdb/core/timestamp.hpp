@@ -1,0 +1,21 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace opsdb {
+
+/// Canonical timestamp text of the API: ISO-8601 UTC with microseconds,
+/// "2026-11-25T16:00:00.123456Z". Canonical strings sort chronologically as plain strings.
+std::string format_timestamp(std::chrono::system_clock::time_point t);
+
+/// Parses ISO-8601 date-times: "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM|+HH)", a space
+/// instead of 'T' is accepted (PostgreSQL's text form). Returns nullopt when invalid.
+std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string_view text);
+
+/// Parses and re-formats canonically; nullopt when invalid.
+std::optional<std::string> canonical_timestamp(std::string_view text);
+
+}  // namespace opsdb

@@ -1,0 +1,113 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
+namespace opsdb::redis {
+
+/// Where and how to reach Redis. `password` is sent with AUTH and never logged.
+struct RedisOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 6379;
+  int db = 0;
+  std::string password;
+  /// Deadline of every command, counted from the call to command()/transaction().
+  std::chrono::milliseconds command_timeout{1'000};
+  /// Deadline of one connection attempt: name resolution, TCP connect, AUTH/SELECT.
+  std::chrono::milliseconds connect_timeout{1'000};
+  /// Delay before a retry after a failed attempt; doubles per failure up to `reconnect_max`.
+  std::chrono::milliseconds reconnect_min{100};
+  std::chrono::milliseconds reconnect_max{5'000};
+};
+
+/// One Redis reply, copied out of hiredis (a plain value: safe to keep and move anywhere).
+struct Reply {
+  enum class Type { nil, string, status, error, integer, array };
+
+  Type type = Type::nil;
+  std::string str;        ///< payload of string, status and error replies (binary safe)
+  long long integer = 0;  ///< payload of integer replies
+  std::vector<Reply> elements;
+
+  bool is_nil() const { return type == Type::nil; }
+  bool is_error() const { return type == Type::error; }
+};
+
+/// Why a command did not produce a usable reply.
+enum class RedisErrc {
+  ok,
+  timeout,       ///< no reply within `command_timeout`; the connection is being re-established
+  disconnected,  ///< not connected (fail fast), connection lost, or client stopped
+  reply_error,   ///< Redis answered with an error reply (message holds it)
+};
+
+/// Stable lower-case name of an error ("ok", "timeout", ...).
+std::string_view to_string(RedisErrc errc);
+
+/// The outcome of one command or transaction.
+struct Result {
+  RedisErrc error = RedisErrc::ok;
+  std::string message;  ///< human-readable reason when `error != ok`
+  Reply reply;          ///< the reply when one arrived (also for `reply_error`)
+
+  bool ok() const { return error == RedisErrc::ok; }
+};
+
+/// An asynchronous, pipelining, self-reconnecting Redis client driven by an Asio io_context.
+///
+/// Every public method is thread-safe and never blocks: work is handed to one strand on which
+/// all hiredis calls happen. Callbacks run on that strand (so on an io_context thread, never
+/// inside command()), exactly once each: with the reply, or with `timeout`/`disconnected`.
+/// Keep callbacks short and post heavier work elsewhere, since they hold up the connection.
+///
+/// Commands issued while not connected fail at once with `disconnected`; nothing is queued.
+/// A command that misses its deadline fails with `timeout` and, because replies on a
+/// connection are strictly ordered, the connection is closed (all other outstanding commands
+/// fail with `disconnected`) and re-established with backoff.
+///
+/// Not supported on this client: pub/sub (SUBSCRIBE...) and MONITOR, which change the reply
+/// protocol of the connection, and long blocking commands (BLPOP...), which stall the pipeline.
+class RedisClient {
+ public:
+  using Callback = std::function<void(Result)>;
+
+  /// The io_context must outlive the client; run it on any number of threads.
+  RedisClient(boost::asio::io_context& io, RedisOptions options);
+  /// Stops the client; outstanding callbacks still complete (with `disconnected`) on the
+  /// io_context.
+  ~RedisClient();
+
+  RedisClient(const RedisClient&) = delete;
+  RedisClient& operator=(const RedisClient&) = delete;
+
+  /// Connects in the background and keeps reconnecting (exponential backoff) until stop().
+  void start();
+  /// Closes the connection; outstanding commands complete with `disconnected`.
+  void stop();
+  /// True while a connection is established and authenticated (commands can be sent).
+  bool connected() const;
+
+  /// Sends one command; arguments are binary safe. Many commands may be in flight at once.
+  void command(std::vector<std::string> args, Callback callback);
+
+  /// Sends MULTI, the commands and EXEC back to back in one write. The callback gets EXEC's
+  /// array reply. It gets `reply_error` if any part was rejected (the transaction then did not
+  /// run) or if an element of EXEC's array is an error (the other commands did run; `reply`
+  /// still holds the array).
+  void transaction(std::vector<std::vector<std::string>> commands, Callback callback);
+
+ private:
+  class Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace opsdb::redis

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "opsdb/core/clock.hpp"
+#include "opsdb/tx/transaction.hpp"
+
+namespace opsdb {
+
+/// A validated client write, ready to be executed or buffered.
+struct BuiltWrite {
+  Transaction tx;
+  nlohmann::json response;  // what the client gets back besides transaction_id and status
+  int http_status = 201;
+};
+
+/// Turns request bodies of the critical endpoints into transactions: validates every field
+/// against the schema registry (types, required, unknown, enum values), generates the UUIDs of
+/// everything it creates, and stamps times from the injected clock. Pure: no I/O.
+/// Invalid input throws ApiError(bad_request) listing every problem in `details`.
+class TransactionBuilder {
+ public:
+  TransactionBuilder(std::string site, const Clock& clock) : site_(std::move(site)), clock_(clock) {}
+
+  BuiltWrite start_observation(const nlohmann::json& body) const;
+  BuiltWrite finish_observation(const std::string& id, const nlohmann::json& body) const;
+  BuiltWrite change_status(const std::string& id, const nlohmann::json& body) const;
+  BuiltWrite add_instrument_configuration(const std::string& id, const nlohmann::json& body) const;
+  BuiltWrite register_file(const nlohmann::json& body) const;
+  BuiltWrite register_files(const nlohmann::json& body) const;
+  BuiltWrite create_package(const nlohmann::json& body) const;
+  BuiltWrite finalize_package(const std::string& id, const nlohmann::json& body) const;
+
+ private:
+  Transaction new_transaction(std::string origin) const;
+
+  std::string site_;
+  const Clock& clock_;
+};
+
+/// Parses a request body as JSON; throws ApiError(bad_request) with the parser's position.
+nlohmann::json parse_body(const std::string& body);
+
+/// Checks a path segment is a UUID and returns it normalised; throws ApiError(bad_request).
+std::string path_uuid(const std::string& segment, const char* what);
+
+}  // namespace opsdb

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Development server: dependencies, build, local stack, migrations and demo data, then
+# `ops-db-api serve` in the foreground. SITE_TYPE defaults to main (set SITE_TYPE=local
+# for a site instance). The stack keeps running afterwards; stop it with
+# scripts/stack.sh stop.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$repo"
+
+scripts/setup.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j"${BUILD_JOBS:-2}"
+scripts/stack.sh start
+
+eval "$(scripts/stack.sh env)"
+export SITE_TYPE=${SITE_TYPE:-main}
+
+build/ops-db-api migrate
+build/ops-db-api seed-demo
+exec build/ops-db-api serve

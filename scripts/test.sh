@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The project's one test command: install dependencies, build, bring up the local
+# service stack, run every CTest test against it. Extra arguments go to ctest
+# (e.g. `scripts/test.sh -L unit`). Exit code = ctest's.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$repo"
+
+scripts/setup.sh
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j"${BUILD_JOBS:-2}"
+
+# Leave a stack the developer already had running alone; stop only one we started.
+started_stack=0
+cleanup() {
+  # A failed fault test must not leave a blackhole behind.
+  scripts/fault.sh clear >/dev/null 2>&1 || true
+  if ((started_stack)); then scripts/stack.sh stop || true; fi
+}
+trap cleanup EXIT
+if ! scripts/stack.sh status >/dev/null 2>&1; then
+  started_stack=1
+  scripts/stack.sh start
+fi
+
+eval "$(scripts/stack.sh env)"
+
+rc=0
+ctest --test-dir build --output-on-failure "$@" || rc=$?
+exit "$rc"

@@ -1,0 +1,161 @@
+#include "opsdb/api/routes.hpp"
+
+#include "opsdb/api/direct_writer.hpp"
+#include "opsdb/core/uuid.hpp"
+#include "opsdb/query/read_queries.hpp"
+
+namespace opsdb {
+namespace {
+
+using http::PathParams;
+using http::Request;
+using http::Respond;
+using http::Response;
+using http::Role;
+
+Response json_response(int status, const nlohmann::json& body) {
+  Response r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+// Builds the transaction of one critical endpoint from its request.
+using Build = std::function<BuiltWrite(const TransactionBuilder&, const Request&, const PathParams&)>;
+
+// The one path every critical endpoint takes: validate and build → execute or buffer → respond.
+http::Handler write_handler(const ApiServices& s, Build build) {
+  return [&s, build = std::move(build)](const Request& request, const PathParams& params,
+                                        Respond respond) {
+    auto write = build(s.builder, request, params);
+    auto body = write.response;
+    body["transaction_id"] = write.tx.id;
+    const int status = write.http_status;
+    s.writes.submit(std::move(write), [respond, body = std::move(body), status](WriteResult r) mutable {
+      if (r.error) {
+        respond(http::error_response(*r.error));
+        return;
+      }
+      body["status"] = r.status;
+      respond(json_response(status, body));
+    });
+  };
+}
+
+// Body of a request whose fields are all optional: an empty body means no fields.
+nlohmann::json optional_body(const Request& request) {
+  return request.body.empty() ? nlohmann::json::object() : parse_body(request.body);
+}
+
+// Runs a read returning at most one document: 404 when there is none.
+void read_one(Database& db, SqlQuery query, const char* table, std::string not_found,
+              Respond respond) {
+  db.query(std::move(query), [respond = std::move(respond), table,
+                              not_found = std::move(not_found)](DbResult<nlohmann::json> r) {
+    if (!r.ok()) {
+      respond(http::error_response(to_api_error(r.error)));
+      return;
+    }
+    if (r.value->empty()) {
+      respond(http::error_response(ApiError(ErrorKind::not_found, not_found)));
+      return;
+    }
+    auto doc = std::move((*r.value)[0]);
+    normalize_record(table, doc);
+    respond(json_response(200, doc));
+  });
+}
+
+void read_page(Database& db, const ObservationFilter& filter, Respond respond) {
+  db.query(observations(filter),
+           [respond = std::move(respond), limit = filter.limit](DbResult<nlohmann::json> r) {
+             if (!r.ok()) {
+               respond(http::error_response(to_api_error(r.error)));
+               return;
+             }
+             respond(json_response(200, observation_page(std::move(*r.value), limit)));
+           });
+}
+
+}  // namespace
+
+std::shared_ptr<http::Router> make_router(const ApiServices& s) {
+  auto router = std::make_shared<http::Router>();
+  auto add_write = [&](const char* method, const char* pattern, Build build) {
+    router->add({method, pattern, Role::observer, write_handler(s, std::move(build))});
+  };
+
+  add_write("POST", "/executed_obs_units/start", [](auto& b, auto& r, auto&) {
+    return b.start_observation(parse_body(r.body));
+  });
+  add_write("PUT", "/executed_obs_units/{id}/finish", [](auto& b, auto& r, auto& p) {
+    return b.finish_observation(p.at("id"), parse_body(r.body));
+  });
+  add_write("PUT", "/executed_obs_units/{id}/status", [](auto& b, auto& r, auto& p) {
+    return b.change_status(p.at("id"), parse_body(r.body));
+  });
+  add_write("POST", "/executed_obs_units/{id}/instrument_configurations",
+            [](auto& b, auto& r, auto& p) {
+              return b.add_instrument_configuration(p.at("id"), parse_body(r.body));
+            });
+  add_write("POST", "/raw_data_files", [](auto& b, auto& r, auto&) {
+    return b.register_file(parse_body(r.body));
+  });
+  add_write("POST", "/raw_data_files/bulk", [](auto& b, auto& r, auto&) {
+    return b.register_files(parse_body(r.body));
+  });
+  add_write("POST", "/raw_data_package", [](auto& b, auto& r, auto&) {
+    return b.create_package(parse_body(r.body));
+  });
+  add_write("PUT", "/raw_data_package/{id}/finalize", [](auto& b, auto& r, auto& p) {
+    return b.finalize_package(p.at("id"), optional_body(r));
+  });
+
+  router->add({"GET", "/executed_obs_units", Role::viewer,
+               [&s](const Request& r, const PathParams&, Respond respond) {
+                 read_page(s.reads, parse_observation_filter(r.query), std::move(respond));
+               }});
+  // One segment serves two contracts: a UUID is one observation; an integer is the older
+  // "observations of this obs_unit" form.
+  router->add({"GET", "/executed_obs_units/{id}", Role::viewer,
+               [&s](const Request& r, const PathParams& p, Respond respond) {
+                 const auto& id = p.at("id");
+                 if (is_uuid(id)) {
+                   read_one(s.reads, observation_by_id(normalize_uuid(id)), "executed_obs_unit",
+                            "executed_obs_unit " + id + " does not exist", std::move(respond));
+                   return;
+                 }
+                 if (id.empty() || id.size() > 9 ||
+                     id.find_first_not_of("0123456789") != std::string::npos) {
+                   throw ApiError(ErrorKind::bad_request,
+                                  "'" + id + "' is neither a UUID nor an obs_unit id");
+                 }
+                 auto query = r.query;
+                 if (query.count("obs_unit_id")) {
+                   throw ApiError(ErrorKind::bad_request,
+                                  "obs_unit_id is given by the path in this form");
+                 }
+                 query["obs_unit_id"] = id;
+                 read_page(s.reads, parse_observation_filter(query), std::move(respond));
+               }});
+  router->add({"GET", "/raw_data_files/{id}", Role::viewer,
+               [&s](const Request&, const PathParams& p, Respond respond) {
+                 auto id = path_uuid(p.at("id"), "raw_data_file id");
+                 read_one(s.reads, raw_data_file_by_id(id), "raw_data_file",
+                          "raw_data_file " + id + " does not exist", std::move(respond));
+               }});
+  router->add({"GET", "/raw_data_package/{id}", Role::viewer,
+               [&s](const Request&, const PathParams& p, Respond respond) {
+                 auto id = path_uuid(p.at("id"), "raw_data_package id");
+                 read_one(s.reads, raw_data_package_by_id(id), "raw_data_package",
+                          "raw_data_package " + id + " does not exist", std::move(respond));
+               }});
+  router->add({"GET", "/health", Role::open,
+               [&s](const Request&, const PathParams&, Respond respond) {
+                 auto [status, doc] = s.health.report();
+                 respond(json_response(status, doc));
+               }});
+  return router;
+}
+
+}  // namespace opsdb

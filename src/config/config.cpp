@@ -1,0 +1,255 @@
+#include "opsdb/config/config.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+extern char** environ;
+
+namespace opsdb {
+namespace {
+
+std::string trim(const std::string& s) {
+  auto begin = s.find_first_not_of(" \t\r\n");
+  if (begin == std::string::npos) return {};
+  auto end = s.find_last_not_of(" \t\r\n");
+  return s.substr(begin, end - begin + 1);
+}
+
+// Looks a key up in the environment first, then in the .env entries.
+class Source {
+ public:
+  Source(const std::map<std::string, std::string>& env, std::map<std::string, std::string> dotenv)
+      : env_(env), dotenv_(std::move(dotenv)) {}
+
+  std::optional<std::string> get(const std::string& key) const {
+    if (auto it = env_.find(key); it != env_.end()) return it->second;
+    if (auto it = dotenv_.find(key); it != dotenv_.end()) return it->second;
+    return std::nullopt;
+  }
+
+ private:
+  const std::map<std::string, std::string>& env_;
+  std::map<std::string, std::string> dotenv_;
+};
+
+[[noreturn]] void invalid(const std::string& key, const std::string& value, const std::string& why) {
+  throw ConfigError("invalid " + key + "=\"" + value + "\": " + why);
+}
+
+long long parse_integer(const std::string& key, const std::string& value, long long min,
+                        long long max) {
+  long long result = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), result);
+  if (ec != std::errc{} || ptr != value.data() + value.size()) {
+    invalid(key, value, "expected an integer");
+  }
+  if (result < min || result > max) {
+    invalid(key, value, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+  }
+  return result;
+}
+
+// Durations are given in seconds (fractions allowed, like the original system's keys).
+std::chrono::milliseconds parse_seconds(const std::string& key, const std::string& value,
+                                        double min, double max) {
+  double seconds = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+  if (ec != std::errc{} || ptr != value.data() + value.size()) {
+    invalid(key, value, "expected a number of seconds");
+  }
+  if (seconds < min || seconds > max) {
+    std::ostringstream range;
+    range << "must be between " << min << " and " << max << " seconds";
+    invalid(key, value, range.str());
+  }
+  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0 + 0.5));
+}
+
+bool parse_bool(const std::string& key, const std::string& value) {
+  std::string v;
+  for (char c : value) v.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
+  if (v == "false" || v == "0" || v == "no" || v == "off") return false;
+  invalid(key, value, "expected true or false");
+}
+
+class Reader {
+ public:
+  explicit Reader(const Source& source) : source_(source) {}
+
+  void string(const std::string& key, std::string& out, bool allow_empty = true) {
+    if (auto v = source_.get(key)) {
+      if (!allow_empty && v->empty()) invalid(key, *v, "must not be empty");
+      out = *v;
+    }
+  }
+  template <typename Int>
+  void integer(const std::string& key, Int& out, long long min, long long max) {
+    if (auto v = source_.get(key)) out = static_cast<Int>(parse_integer(key, *v, min, max));
+  }
+  template <typename Duration>
+  void seconds(const std::string& key, Duration& out, double min, double max) {
+    if (auto v = source_.get(key)) {
+      out = std::chrono::duration_cast<Duration>(parse_seconds(key, *v, min, max));
+    }
+  }
+  void boolean(const std::string& key, bool& out) {
+    if (auto v = source_.get(key)) out = parse_bool(key, *v);
+  }
+  template <typename Enum>
+  void choice(const std::string& key, Enum& out, const std::map<std::string, Enum>& choices) {
+    auto v = source_.get(key);
+    if (!v) return;
+    auto it = choices.find(*v);
+    if (it == choices.end()) {
+      std::string names;
+      for (const auto& [name, _] : choices) names += (names.empty() ? "" : ", ") + name;
+      invalid(key, *v, "expected one of " + names);
+    }
+    out = it->second;
+  }
+  void db(const std::string& prefix, DbConfig& db) {
+    string(prefix + "HOST", db.host, false);
+    integer(prefix + "PORT", db.port, 1, 65535);
+    string(prefix + "USER", db.user, false);
+    string(prefix + "PASSWORD", db.password);
+    string(prefix + "NAME", db.name, false);
+    seconds(prefix + "CONNECT_TIMEOUT", db.connect_timeout, 1, 300);
+    seconds(prefix + "STATEMENT_TIMEOUT", db.statement_timeout, 0.1, 3600);
+  }
+
+ private:
+  const Source& source_;
+};
+
+// libpq keyword values are quoted so spaces and quotes in passwords survive.
+std::string quote(const std::string& value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + "'";
+}
+
+std::string connection_string_with(const DbConfig& db, const std::string& password) {
+  const auto connect_s = std::max<long long>(1, (db.connect_timeout.count() + 999) / 1000);
+  std::ostringstream s;
+  s << "host=" << quote(db.host) << " port=" << db.port << " user=" << quote(db.user)
+    << " dbname=" << quote(db.name) << " application_name='ops-db-api'"
+    << " connect_timeout=" << connect_s
+    // Keepalives and tcp_user_timeout turn a silently dropped link into an error instead of an
+    // endless wait; statement_timeout bounds a slow server.
+    << " keepalives=1 keepalives_idle=5 keepalives_interval=2 keepalives_count=3"
+    << " tcp_user_timeout=" << db.connect_timeout.count() + db.statement_timeout.count()
+    << " options='-c statement_timeout=" << db.statement_timeout.count() << " -c TimeZone=UTC'";
+  if (!password.empty()) s << " password=" << quote(password);
+  return s.str();
+}
+
+}  // namespace
+
+std::map<std::string, std::string> parse_dotenv(const std::string& text) {
+  std::map<std::string, std::string> entries;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    line = trim(line);
+    if (line.empty() || line.front() == '#') continue;
+    if (line.rfind("export ", 0) == 0) line = trim(line.substr(7));
+    auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    auto key = trim(line.substr(0, eq));
+    auto value = trim(line.substr(eq + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    } else if (auto hash = value.find(" #"); hash != std::string::npos) {
+      value = trim(value.substr(0, hash));
+    }
+    entries[key] = value;
+  }
+  return entries;
+}
+
+std::map<std::string, std::string> process_environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string entry(*e);
+    auto eq = entry.find('=');
+    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  return env;
+}
+
+Config load_config(const std::map<std::string, std::string>& env,
+                   const std::optional<std::string>& dotenv_path) {
+  std::map<std::string, std::string> dotenv;
+  if (dotenv_path) {
+    std::ifstream file(*dotenv_path);
+    if (file) {
+      std::stringstream text;
+      text << file.rdbuf();
+      dotenv = parse_dotenv(text.str());
+    }
+  }
+  Source source(env, std::move(dotenv));
+  Reader r(source);
+  Config c;
+  r.string("SITE_NAME", c.site_name, false);
+  for (char ch : c.site_name) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-') {
+      invalid("SITE_NAME", c.site_name, "only letters, digits, '_' and '-' are allowed");
+    }
+  }
+  r.choice("SITE_TYPE", c.site_type, {{"main", SiteType::main}, {"secondary", SiteType::secondary}});
+  r.db("MAIN_DB_", c.main_db);
+  c.local_db = c.main_db;
+  r.db("LOCAL_DB_", c.local_db);
+  r.string("REDIS_HOST", c.redis_host, false);
+  r.integer("REDIS_PORT", c.redis_port, 1, 65535);
+  r.integer("REDIS_DB", c.redis_db, 0, 15);
+  r.string("REDIS_PASSWORD", c.redis_password);
+  r.seconds("REDIS_COMMAND_TIMEOUT", c.redis_command_timeout, 0.01, 60);
+  r.string("HTTP_ADDRESS", c.http_address, false);
+  r.integer("HTTP_PORT", c.http_port, 0, 65535);
+  r.integer("HTTP_THREADS", c.http_threads, 1, 64);
+  r.integer("DB_POOL_SIZE", c.db_pool_size, 1, 64);
+  r.integer("HTTP_BODY_LIMIT", c.http_body_limit, 1024, 256LL * 1024 * 1024);
+  r.integer("TRANSACTION_RETRY_ATTEMPTS", c.transaction_retry_attempts, 1, 1000);
+  r.seconds("TRANSACTION_RETRY_DELAY", c.transaction_retry_delay, 0.001, 3600);
+  r.seconds("RETRY_MAX_DELAY", c.retry_max_delay, 0.001, 86400);
+  r.seconds("BACKGROUND_PROCESSING_INTERVAL", c.background_processing_interval, 0.001, 3600);
+  r.integer("DRAIN_BATCH_SIZE", c.drain_batch_size, 1, 100000);
+  r.seconds("TRANSACTION_STATUS_TTL", c.transaction_status_ttl, 1, 365.0 * 86400);
+  r.boolean("LSN_TRACKING_ENABLED", c.lsn_tracking_enabled);
+  r.seconds("LSN_CHECK_INTERVAL", c.lsn_check_interval, 0.001, 3600);
+  r.seconds("LSN_TIMEOUT", c.lsn_timeout, 0.001, 86400);
+  r.integer("ALERT_BUFFER_SIZE", c.alert_buffer_size, 1, 1LL << 40);
+  r.seconds("ALERT_REPLICATION_LAG", c.alert_replication_lag, 1, 86400);
+  r.string("SECRET_KEY", c.secret_key);
+  r.choice("LOG_LEVEL", c.log_level,
+           std::map<std::string, std::string>{{"trace", "trace"},
+                                              {"debug", "debug"},
+                                              {"info", "info"},
+                                              {"warn", "warn"},
+                                              {"error", "error"},
+                                              {"critical", "critical"}});
+  r.choice("LOG_FORMAT", c.log_format, {{"text", LogFormat::text}, {"json", LogFormat::json}});
+  if (c.retry_max_delay < c.transaction_retry_delay) {
+    throw ConfigError("invalid RETRY_MAX_DELAY: must not be smaller than TRANSACTION_RETRY_DELAY");
+  }
+  return c;
+}
+
+std::string connection_string(const DbConfig& db) { return connection_string_with(db, db.password); }
+
+std::string redacted_connection_string(const DbConfig& db) {
+  return connection_string_with(db, db.password.empty() ? "" : "****");
+}
+
+const char* to_string(SiteType type) { return type == SiteType::main ? "main" : "secondary"; }
+
+}  // namespace opsdb

@@ -1,0 +1,91 @@
+#pragma once
+
+#include <array>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "opsdb/http/router.hpp"
+#include "opsdb/http/server.hpp"
+
+namespace opsdb::http {
+
+/// One HTTP/1.1 connection: reads requests one at a time with a fresh size-limited parser,
+/// dispatches each through the router and writes the response, keeping the connection alive
+/// while the client wants it. All of its handlers run on the socket's strand.
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  /// `socket` must be bound to a strand. `on_closed` runs once, when the connection is closed
+  /// (or at the latest when the session is destroyed).
+  HttpSession(boost::asio::ip::tcp::socket socket, const ServerOptions& options,
+              std::shared_ptr<const Router> router, std::function<void()> on_closed);
+  ~HttpSession();
+  HttpSession(const HttpSession&) = delete;
+  HttpSession& operator=(const HttpSession&) = delete;
+
+  /// Starts reading the first request.
+  void run();
+
+  /// Graceful stop, from any thread: an idle connection is closed at once; a request in flight
+  /// gets its response (with `Connection: close`) and then the connection is closed.
+  void stop();
+
+  /// Closes the connection now, from any thread, whatever it is doing.
+  void abort();
+
+ private:
+  enum class State { starting, reading, handling, writing, lingering, closed };
+  using BeastRequest = boost::beast::http::request<boost::beast::http::string_body>;
+  using BeastResponse = boost::beast::http::response<boost::beast::http::string_body>;
+
+  template <class Step>
+  void guarded(const char* step, Step&& step_fn);
+
+  void do_read();
+  void on_read(boost::system::error_code ec);
+  void handle_request(BeastRequest&& beast_request);
+  Respond make_respond();
+  void on_response(Response response);
+  void reply_error(Response response);
+  void write(Response response, bool keep_alive, bool linger);
+  void on_write(boost::system::error_code ec, bool keep_alive, bool linger);
+  void linger_then_close();
+  void do_drain();
+  void close_now();
+  void notify_closed();
+  void log_request(int status) const;
+  bool idle() const;
+
+  boost::beast::tcp_stream stream_;
+  const boost::asio::any_io_executor executor_;  // the connection's strand; safe to copy anywhere
+  const ServerOptions options_;
+  const std::shared_ptr<const Router> router_;
+  std::function<void()> on_closed_;
+  const std::string remote_;  // peer address, for log lines
+
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  std::optional<BeastResponse> response_;  // alive while it is being written
+  std::array<char, 4096> drain_buffer_{};
+
+  State state_ = State::starting;
+  bool stopping_ = false;
+  // Describe the request in flight, for its log line and response.
+  std::string method_;
+  std::string log_path_;
+  unsigned version_ = 11;
+  bool keep_alive_ = false;
+  bool head_request_ = false;
+  std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace opsdb::http

@@ -1,0 +1,224 @@
+#include "opsdb/postgres/pg_database.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "opsdb/postgres/error_classification.hpp"
+
+namespace opsdb {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// Runs on a worker with its connection; throws pqxx exceptions on failure.
+using Job = std::function<void(pqxx::connection&)>;
+// Told about a failure that happened before or while running the job.
+using Fail = std::function<void(DbError)>;
+
+struct Task {
+  Job job;
+  Fail fail;
+};
+
+DbError translate(const std::exception& e) {
+  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
+    return DbError{classify_sqlstate(sql->sqlstate()), sql->sqlstate(), e.what()};
+  }
+  // Broken connections, commits in doubt and anything else without a server verdict: the
+  // outcome is unknown, which the ledger makes safe to retry.
+  return DbError{DbError::Kind::connectivity, "", e.what()};
+}
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+}  // namespace
+
+struct PgDatabase::Impl {
+  struct Worker {
+    std::thread thread;
+    std::atomic<int> socket{-1};
+    std::atomic<std::int64_t> deadline{0};  // steady-clock ns; 0 = idle
+  };
+
+  Impl(std::string name, DbConfig config, int count)
+      : name(std::move(name)), config(std::move(config)), conninfo(connection_string(this->config)),
+        workers(static_cast<size_t>(count)) {
+    for (auto& w : workers) w.thread = std::thread([this, &w] { run(w); });
+    watchdog = std::thread([this] { watch(); });
+  }
+
+  ~Impl() {
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    ready.notify_all();
+    for (auto& w : workers) w.thread.join();
+    watchdog.join();
+  }
+
+  void submit(Job job, Fail fail) {
+    {
+      std::lock_guard lock(mutex);
+      tasks.push_back(Task{std::move(job), std::move(fail)});
+    }
+    ready.notify_one();
+  }
+
+  std::chrono::milliseconds call_deadline() const {
+    return config.statement_timeout + config.connect_timeout;
+  }
+
+  void run(Worker& worker) {
+    std::unique_ptr<pqxx::connection> conn;
+    for (;;) {
+      Task task;
+      {
+        std::unique_lock lock(mutex);
+        ready.wait(lock, [this] { return stopping || !tasks.empty(); });
+        if (stopping && tasks.empty()) return;
+        task = std::move(tasks.front());
+        tasks.pop_front();
+      }
+      try {
+        if (!conn || !conn->is_open()) {
+          conn.reset();
+          conn = std::make_unique<pqxx::connection>(conninfo);
+          note_connected();
+        }
+        worker.socket = conn->sock();
+        worker.deadline = (SteadyClock::now() + call_deadline()).time_since_epoch().count();
+        task.job(*conn);
+        worker.deadline = 0;
+      } catch (const std::exception& e) {
+        worker.deadline = 0;
+        auto error = translate(e);
+        if (error.kind == DbError::Kind::connectivity) {
+          // The connection may be unusable or in an unknown state: start afresh next time.
+          conn.reset();
+          note_unreachable(error);
+        }
+        task.fail(std::move(error));
+      }
+    }
+  }
+
+  // Frees workers stuck in a call past its deadline by shutting their socket down; libpq then
+  // fails the call with a broken connection instead of waiting for a server that never answers.
+  void watch() {
+    std::unique_lock lock(mutex);
+    while (!stopping) {
+      ready.wait_for(lock, std::chrono::milliseconds(50));
+      const auto now = SteadyClock::now().time_since_epoch().count();
+      for (auto& w : workers) {
+        auto deadline = w.deadline.load();
+        if (deadline != 0 && now > deadline) {
+          spdlog::warn("{} database call exceeded its {} ms deadline; closing its connection",
+                       name, call_deadline().count());
+          ::shutdown(w.socket.load(), SHUT_RDWR);
+          w.deadline = 0;
+        }
+      }
+    }
+  }
+
+  void note_connected() {
+    if (unreachable.exchange(false)) spdlog::info("{} database reachable again", name);
+  }
+
+  void note_unreachable(const DbError& error) {
+    if (!unreachable.exchange(true)) {
+      spdlog::warn("{} database unreachable ({}:{}): {}", name, config.host, config.port,
+                   first_line(error.message));
+    }
+  }
+
+  std::string name;
+  DbConfig config;
+  std::string conninfo;
+  std::vector<Worker> workers;
+  std::thread watchdog;
+  std::mutex mutex;
+  std::condition_variable ready;
+  std::deque<Task> tasks;
+  bool stopping = false;
+  std::atomic<bool> unreachable{false};
+};
+
+PgDatabase::PgDatabase(std::string name, DbConfig config, int workers)
+    : impl_(std::make_unique<Impl>(std::move(name), std::move(config), workers)) {}
+
+PgDatabase::~PgDatabase() = default;
+
+void PgDatabase::query(SqlQuery query, Callback<nlohmann::json> done) {
+  auto shared_done = std::make_shared<Callback<nlohmann::json>>(std::move(done));
+  impl_->submit(
+      [query = std::move(query), shared_done](pqxx::connection& conn) {
+        pqxx::nontransaction work(conn);
+        // Parameters travel separately from the statement text, never spliced into it.
+        auto result = work.exec_params(query.text, pqxx::prepare::make_dynamic_params(
+                                                       query.params.begin(), query.params.end()));
+        auto rows = nlohmann::json::array();
+        for (const auto& row : result) {
+          rows.push_back(row[0].is_null() ? nlohmann::json(nullptr)
+                                          : nlohmann::json::parse(row[0].c_str()));
+        }
+        (*shared_done)(DbResult<nlohmann::json>::success(std::move(rows)));
+      },
+      [shared_done](DbError error) {
+        (*shared_done)(DbResult<nlohmann::json>::failure(std::move(error)));
+      });
+}
+
+void PgDatabase::apply(std::vector<Transaction> transactions, Callback<ApplyResult> done) {
+  auto batch = nlohmann::json::array();
+  for (const auto& tx : transactions) {
+    // Identifiers are checked again right before execution, whatever their origin.
+    check_against_registry(tx);
+    batch.push_back(tx.to_json());
+  }
+  auto shared_done = std::make_shared<Callback<ApplyResult>>(std::move(done));
+  impl_->submit(
+      [batch = batch.dump(), shared_done](pqxx::connection& conn) {
+        pqxx::nontransaction work(conn);
+        // One statement = one implicit database transaction holding the whole batch.
+        auto row = work.exec_params1("SELECT opsdb_apply_transactions($1::jsonb)::text", batch);
+        ApplyResult result;
+        bool committed_any = false;
+        for (const auto& o : nlohmann::json::parse(row[0].c_str())) {
+          TxOutcome outcome;
+          outcome.transaction_id = o.at("id").get<std::string>();
+          const auto state = o.at("outcome").get<std::string>();
+          if (state == "applied") {
+            outcome.state = TxOutcome::State::applied;
+            committed_any = true;
+          } else if (state == "skipped") {
+            outcome.state = TxOutcome::State::skipped;
+            committed_any = true;
+          } else {
+            outcome.state = TxOutcome::State::failed;
+            outcome.error = DbError{DbError::Kind::data, o.value("sqlstate", ""),
+                                    o.value("message", "")};
+          }
+          result.outcomes.push_back(std::move(outcome));
+        }
+        if (committed_any) {
+          // Taken after the commit, so it is at or past the commit record of every applied
+          // transaction: once the replica has replayed this far, it has them all.
+          result.lsn = work.exec1("SELECT pg_current_wal_lsn()::text")[0].c_str();
+        }
+        (*shared_done)(DbResult<ApplyResult>::success(std::move(result)));
+      },
+      [shared_done](DbError error) {
+        (*shared_done)(DbResult<ApplyResult>::failure(std::move(error)));
+      });
+}
+
+}  // namespace opsdb

@@ -1,0 +1,561 @@
+#include "redis_client_impl.hpp"
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <cassert>
+#include <cctype>
+#include <exception>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "reply_conversion.hpp"
+
+namespace opsdb::redis {
+
+namespace {
+
+constexpr std::string_view kNotConnected = "not connected to redis";
+
+const std::vector<std::string> kMulti{"MULTI"};
+const std::vector<std::string> kExec{"EXEC"};
+
+Result make_result(RedisErrc error, std::string message) {
+  Result result;
+  result.error = error;
+  result.message = std::move(message);
+  return result;
+}
+
+/// Runs a caller's callback. It runs inside a hiredis callback, so nothing may propagate
+/// through hiredis's C frames: an exception is logged and the other replies go on.
+void run_callback(const RedisClient::Callback& callback, Result result) {
+  if (!callback) {
+    return;
+  }
+  try {
+    callback(std::move(result));
+  } catch (const std::exception& e) {
+    spdlog::error("redis: a command callback threw: {}", e.what());
+  } catch (...) {
+    spdlog::error("redis: a command callback threw a non-standard exception");
+  }
+}
+
+/// Commands that would switch the connection to another reply protocol (pub/sub, MONITOR);
+/// hiredis would then route replies differently and the pipeline would fall out of step.
+std::optional<std::string> check_command(const std::vector<std::string>& args) {
+  if (args.empty() || args.front().empty()) {
+    return "empty command";
+  }
+  static constexpr std::array<std::string_view, 7> kUnsupported{
+      "subscribe",   "psubscribe",   "ssubscribe", "unsubscribe",
+      "punsubscribe", "sunsubscribe", "monitor"};
+  std::string name = args.front();
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (std::find(kUnsupported.begin(), kUnsupported.end(), name) != kUnsupported.end()) {
+    return name + " is not supported by RedisClient";
+  }
+  return std::nullopt;
+}
+
+std::string describe(const std::string& host, std::uint16_t port, int db) {
+  return host + ":" + std::to_string(port) + "/" + std::to_string(db);
+}
+
+}  // namespace
+
+RedisClient::Impl::Impl(boost::asio::io_context& io, RedisOptions options)
+    : io_(io),
+      options_(std::move(options)),
+      endpoint_(describe(options_.host, options_.port, options_.db)),
+      strand_(boost::asio::make_strand(io)),
+      resolver_(strand_),
+      connect_timer_(strand_),
+      reconnect_timer_(strand_),
+      deadline_timer_(strand_),
+      backoff_(options_.reconnect_min) {}
+
+RedisClient::Impl::~Impl() {
+  // Only reached when no handler holds this object any more, so nothing else runs on the
+  // strand. Normally stop() already closed the connection; if the io_context was torn down
+  // first, close it here so that every outstanding callback still completes once.
+  running_ = false;
+  close_context("client destroyed");
+}
+
+
+void RedisClient::Impl::start() {
+  boost::asio::post(strand_, [self = shared_from_this()] { self->do_start(); });
+}
+
+void RedisClient::Impl::stop() {
+  // Callers that check connected() right after stop() must see false.
+  connected_.store(false, std::memory_order_release);
+  boost::asio::post(strand_, [self = shared_from_this()] { self->do_stop(); });
+}
+
+void RedisClient::Impl::command(std::vector<std::string> args, Callback callback) {
+  const auto deadline = Clock::now() + options_.command_timeout;
+  if (auto problem = check_command(args)) {
+    fail_later(std::move(callback), RedisErrc::reply_error, std::move(*problem));
+    return;
+  }
+  // Fail fast without a trip through the strand; submit() checks again there.
+  if (!connected()) {
+    fail_later(std::move(callback), RedisErrc::disconnected, std::string(kNotConnected));
+    return;
+  }
+  boost::asio::post(strand_, [self = shared_from_this(), args = std::move(args),
+                              callback = std::move(callback), deadline]() mutable {
+    self->submit(Kind::command, std::span(&args, 1), std::move(callback), deadline);
+  });
+}
+
+void RedisClient::Impl::transaction(std::vector<std::vector<std::string>> commands,
+                                    Callback callback) {
+  const auto deadline = Clock::now() + options_.command_timeout;
+  if (commands.empty()) {
+    fail_later(std::move(callback), RedisErrc::reply_error, "empty transaction");
+    return;
+  }
+  for (const auto& args : commands) {
+    if (auto problem = check_command(args)) {
+      fail_later(std::move(callback), RedisErrc::reply_error, std::move(*problem));
+      return;
+    }
+  }
+  if (!connected()) {
+    fail_later(std::move(callback), RedisErrc::disconnected, std::string(kNotConnected));
+    return;
+  }
+  boost::asio::post(strand_, [self = shared_from_this(), commands = std::move(commands),
+                              callback = std::move(callback), deadline]() mutable {
+    self->submit(Kind::transaction, commands, std::move(callback), deadline);
+  });
+}
+
+void RedisClient::Impl::fail_later(Callback callback, RedisErrc error, std::string message) {
+  // Never complete inside command(): the caller may hold locks or expect to return first.
+  boost::asio::post(io_, [callback = std::move(callback),
+                          result = make_result(error, std::move(message))]() mutable {
+    run_callback(callback, std::move(result));
+  });
+}
+
+
+void RedisClient::Impl::submit(Kind kind, std::span<const std::vector<std::string>> commands,
+                               Callback callback, Clock::time_point deadline) {
+  if (state_ != State::ready) {
+    run_callback(callback, make_result(RedisErrc::disconnected, std::string(kNotConnected)));
+    return;
+  }
+  if (Clock::now() >= deadline) {
+    // Nothing was sent, so the connection is not to blame: no reconnect.
+    run_callback(callback, make_result(RedisErrc::timeout, "deadline passed before the command was sent"));
+    return;
+  }
+  enqueue(kind, commands, std::move(callback), deadline);
+}
+
+void RedisClient::Impl::enqueue(Kind kind, std::span<const std::vector<std::string>> commands,
+                                Callback callback, Clock::time_point deadline) {
+  Pending& pending = pending_.emplace_back();
+  pending.kind = kind;
+  pending.callback = std::move(callback);
+  pending.deadline = deadline;
+  // hiredis only appends to its output buffer here; the socket is written once it is
+  // writable, so everything queued until then leaves in one write (pipelining).
+  bool queued = kind != Kind::transaction || append(pending, kMulti);
+  for (const auto& args : commands) {
+    queued = queued && append(pending, args);
+  }
+  if (kind == Kind::transaction) {
+    queued = queued && append(pending, kExec);
+  }
+  if (!queued) {
+    // hiredis refuses commands only on a context that is going away, which context_ never
+    // is; handled anyway so that the callback still runs exactly once.
+    complete(pending, make_result(RedisErrc::disconnected, "could not queue the command"));
+    if (pending.replies_left == 0) {
+      pending_.pop_back();
+    } else {
+      // Part of a group is on the wire: the connection can no longer be trusted.
+      boost::asio::post(strand_, [weak = weak_from_this(), generation = generation_] {
+        auto self = weak.lock();
+        if (self && generation == self->generation_ && self->state_ == State::ready) {
+          self->close_context("a command could not be queued");
+          self->connection_lost("a command could not be queued");
+        }
+      });
+    }
+  }
+  arm_deadline_timer();
+}
+
+bool RedisClient::Impl::append(Pending& pending, const std::vector<std::string>& args) {
+  argv_.clear();
+  argv_len_.clear();
+  for (const auto& arg : args) {
+    argv_.push_back(arg.data());
+    argv_len_.push_back(arg.size());
+  }
+  if (redisAsyncCommandArgv(context_, &Impl::reply_callback, &pending,
+                            static_cast<int>(argv_.size()), argv_.data(),
+                            argv_len_.data()) != REDIS_OK) {
+    return false;
+  }
+  ++pending.replies_left;
+  return true;
+}
+
+void RedisClient::Impl::reply_callback(redisAsyncContext* context, void* reply, void* privdata) {
+  static_cast<Impl*>(context->data)
+      ->on_reply(context, static_cast<const redisReply*>(reply), *static_cast<Pending*>(privdata));
+}
+
+void RedisClient::Impl::on_reply(redisAsyncContext* context, const redisReply* reply,
+                                 Pending& pending) {
+  --pending.replies_left;
+  if (!pending.completed) {
+    if (reply == nullptr) {
+      // hiredis is failing everything outstanding because the context is being freed.
+      std::string reason = context->c.err != 0 ? context->c.errstr : close_reason_;
+      complete(pending, make_result(RedisErrc::disconnected, std::move(reason)));
+    } else if (pending.replies_left > 0) {
+      if (reply->type == REDIS_REPLY_ERROR && pending.queue_error.empty()) {
+        pending.queue_error.assign(reply->str, reply->len);
+      }
+    } else {
+      complete(pending, final_result(pending, *reply));
+    }
+  }
+  if (pending.replies_left == 0) {
+    // Replies come in the order the commands were sent, so a finished entry is the oldest.
+    assert(&pending_.front() == &pending);
+    pending_.pop_front();
+  }
+}
+
+Result RedisClient::Impl::final_result(const Pending& pending, const redisReply& reply) const {
+  switch (pending.kind) {
+    case Kind::transaction:
+      return exec_result(reply, pending.queue_error);
+    case Kind::handshake:
+      if (!pending.queue_error.empty()) {
+        return make_result(RedisErrc::reply_error, pending.queue_error);
+      }
+      return command_result(reply);
+    case Kind::command:
+      break;
+  }
+  return command_result(reply);
+}
+
+void RedisClient::Impl::complete(Pending& pending, Result result) {
+  pending.completed = true;
+  Callback callback = std::move(pending.callback);
+  pending.callback = nullptr;
+  run_callback(callback, std::move(result));
+}
+
+
+void RedisClient::Impl::arm_deadline_timer() {
+  if (deadline_armed_ || pending_.empty()) {
+    return;
+  }
+  const auto deadline = pending_.front().deadline;
+  if (deadline == Clock::time_point::max()) {
+    return;  // the handshake, guarded by the connect timer
+  }
+  deadline_armed_ = true;
+  deadline_timer_.expires_at(deadline);
+  deadline_timer_.async_wait([self = shared_from_this()](const boost::system::error_code&) {
+    self->deadline_armed_ = false;
+    self->check_deadlines();
+  });
+}
+
+void RedisClient::Impl::check_deadlines() {
+  if (pending_.empty()) {
+    return;
+  }
+  Pending& oldest = pending_.front();
+  if (oldest.completed) {
+    return;  // its connection is already being closed
+  }
+  if (oldest.deadline > Clock::now()) {
+    arm_deadline_timer();
+    return;
+  }
+  const auto timeout_ms = options_.command_timeout.count();
+  complete(oldest, make_result(RedisErrc::timeout,
+                               "no reply within " + std::to_string(timeout_ms) + " ms"));
+  // Replies are strictly ordered: everything behind a missing reply is stuck too, and a late
+  // reply would be matched to the wrong command. Start over on a fresh connection.
+  spdlog::warn("redis {}: a command got no reply within {} ms; reconnecting", endpoint_,
+               timeout_ms);
+  close_context("connection reset after a command timed out");
+  failed_attempts_ = 0;
+  backoff_ = options_.reconnect_min;
+  schedule_reconnect(std::chrono::milliseconds{0});
+}
+
+
+void RedisClient::Impl::do_start() {
+  if (running_) {
+    return;
+  }
+  running_ = true;
+  failed_attempts_ = 0;
+  backoff_ = options_.reconnect_min;
+  begin_attempt();
+}
+
+void RedisClient::Impl::do_stop() {
+  if (!running_) {
+    return;
+  }
+  running_ = false;
+  ++generation_;  // invalidates every timer and resolve still in flight
+  resolver_.cancel();
+  connect_timer_.cancel();
+  reconnect_timer_.cancel();
+  deadline_timer_.cancel();
+  const bool was_ready = state_ == State::ready;
+  state_ = State::idle;
+  close_context("client stopped");
+  spdlog::info("redis {}: stopped{}", endpoint_, was_ready ? ", connection closed" : "");
+}
+
+void RedisClient::Impl::begin_attempt() {
+  ++generation_;
+  state_ = State::connecting;
+  connect_timer_.expires_after(options_.connect_timeout);
+  connect_timer_.async_wait([self = shared_from_this(),
+                             generation = generation_](const boost::system::error_code& ec) {
+    if (!ec) {
+      self->on_connect_timeout(generation);
+    }
+  });
+
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(options_.host, ec);
+  if (!ec) {
+    connect_to(address.to_string());
+    return;
+  }
+  // hiredis would resolve a host name with a blocking getaddrinfo() on this thread; Asio's
+  // resolver does it on its own thread.
+  resolver_.async_resolve(
+      options_.host, std::to_string(options_.port),
+      [self = shared_from_this(), generation = generation_](
+          const boost::system::error_code& error,
+          const boost::asio::ip::tcp::resolver::results_type& results) {
+        if (generation != self->generation_ || self->state_ != State::connecting) {
+          return;
+        }
+        if (error || results.empty()) {
+          self->attempt_failed("cannot resolve host: " +
+                               (error ? error.message() : std::string("no address")));
+          return;
+        }
+        self->connect_to(results.begin()->endpoint().address().to_string());
+      });
+}
+
+void RedisClient::Impl::connect_to(const std::string& address) {
+  // Non-blocking: returns at once with the connect in progress (or refused outright).
+  redisAsyncContext* context = redisAsyncConnect(address.c_str(), options_.port);
+  if (context == nullptr) {
+    attempt_failed("cannot allocate a hiredis context");
+    return;
+  }
+  if (context->err != 0) {
+    std::string reason = context->c.errstr;
+    redisAsyncFree(context);
+    attempt_failed(reason);
+    return;
+  }
+  auto adapter = std::make_shared<HiredisAsioAdapter>(strand_, weak_from_this());
+  if (auto ec = adapter->attach(context)) {
+    redisAsyncFree(context);
+    attempt_failed("cannot watch the socket: " + ec.message());
+    return;
+  }
+  // Detects a peer that vanished while the connection is idle (no command deadline running).
+  redisEnableKeepAlive(&context->c);
+  context->data = this;
+  context_ = context;
+  adapter_ = std::move(adapter);
+  redisAsyncSetDisconnectCallback(context, &Impl::disconnect_callback);
+  // Asks for the first write event, which reports how the non-blocking connect ended.
+  redisAsyncSetConnectCallback(context, &Impl::connect_callback);
+}
+
+void RedisClient::Impl::connect_callback(const redisAsyncContext* context, int status) {
+  static_cast<Impl*>(context->data)->on_connected(context, status);
+}
+
+void RedisClient::Impl::disconnect_callback(const redisAsyncContext* context, int /*status*/) {
+  static_cast<Impl*>(context->data)->on_disconnected(context);
+}
+
+void RedisClient::Impl::on_connected(const redisAsyncContext* context, int status) {
+  if (context != context_) {
+    return;
+  }
+  if (status != REDIS_OK) {
+    // hiredis frees the context as soon as this returns.
+    std::string reason = context->c.errstr[0] != '\0' ? context->c.errstr : "connect failed";
+    context_ = nullptr;
+    adapter_.reset();
+    attempt_failed(reason);
+    return;
+  }
+  state_ = State::handshaking;
+  send_handshake();
+}
+
+void RedisClient::Impl::on_disconnected(const redisAsyncContext* context) {
+  if (context != context_) {
+    return;  // freed by close_context(), which handles the consequences itself
+  }
+  // hiredis lost the connection (EOF, I/O error, protocol error) and has already failed every
+  // outstanding command; the context is freed when this returns.
+  std::string reason =
+      context->c.errstr[0] != '\0' ? context->c.errstr : "connection closed by the server";
+  context_ = nullptr;
+  adapter_.reset();
+  if (state_ == State::ready) {
+    connection_lost(reason);
+  } else {
+    attempt_failed(reason);
+  }
+}
+
+void RedisClient::Impl::send_handshake() {
+  std::vector<std::vector<std::string>> parts;
+  if (!options_.password.empty()) {
+    parts.push_back({"AUTH", options_.password});
+  }
+  if (options_.db != 0) {
+    parts.push_back({"SELECT", std::to_string(options_.db)});
+  }
+  if (parts.empty()) {
+    // Something must prove that the server answers before we call the connection ready.
+    parts.push_back({"PING"});
+  }
+  enqueue(
+      Kind::handshake, parts,
+      [this, generation = generation_](const Result& result) {
+        on_handshake_done(generation, result);
+      },
+      Clock::time_point::max());
+}
+
+void RedisClient::Impl::on_handshake_done(std::uint64_t generation, const Result& result) {
+  if (generation != generation_ || state_ != State::handshaking) {
+    return;
+  }
+  if (result.error == RedisErrc::disconnected) {
+    return;  // the context is going away; whoever frees it reports why
+  }
+  if (!result.ok()) {
+    // Still inside a hiredis callback, where the context must not be freed.
+    boost::asio::post(strand_, [weak = weak_from_this(), generation,
+                                reason = "AUTH/SELECT failed: " + result.message] {
+      auto self = weak.lock();
+      if (self && generation == self->generation_ && self->state_ == State::handshaking) {
+        self->close_context(reason);
+        self->attempt_failed(reason);
+      }
+    });
+    return;
+  }
+  state_ = State::ready;
+  connect_timer_.cancel();
+  connected_.store(true, std::memory_order_release);
+  if (failed_attempts_ > 0) {
+    spdlog::info("redis {}: connected after {} failed attempts", endpoint_, failed_attempts_);
+  } else {
+    spdlog::info("redis {}: connected", endpoint_);
+  }
+  failed_attempts_ = 0;
+  backoff_ = options_.reconnect_min;
+}
+
+void RedisClient::Impl::on_connect_timeout(std::uint64_t generation) {
+  if (generation != generation_ ||
+      (state_ != State::connecting && state_ != State::handshaking)) {
+    return;
+  }
+  resolver_.cancel();
+  const std::string reason =
+      "no connection within " + std::to_string(options_.connect_timeout.count()) + " ms";
+  close_context(reason);
+  attempt_failed(reason);
+}
+
+void RedisClient::Impl::attempt_failed(const std::string& reason) {
+  connected_.store(false, std::memory_order_release);
+  const auto delay = backoff_;
+  backoff_ = std::min(backoff_ * 2, options_.reconnect_max);
+  // One warning per outage; the retries behind it only at debug level.
+  if (failed_attempts_ == 0) {
+    spdlog::warn("redis {}: cannot connect: {}; retrying with backoff up to {} ms", endpoint_,
+                 reason, options_.reconnect_max.count());
+  } else {
+    spdlog::debug("redis {}: connect attempt {} failed: {}; next in {} ms", endpoint_,
+                  failed_attempts_ + 1, reason, delay.count());
+  }
+  ++failed_attempts_;
+  schedule_reconnect(delay);
+}
+
+void RedisClient::Impl::connection_lost(const std::string& reason) {
+  connected_.store(false, std::memory_order_release);
+  spdlog::warn("redis {}: connection lost: {}; reconnecting", endpoint_, reason);
+  failed_attempts_ = 0;
+  backoff_ = options_.reconnect_min;
+  // The server was fine a moment ago: try again at once, back off only if that fails.
+  schedule_reconnect(std::chrono::milliseconds{0});
+}
+
+void RedisClient::Impl::schedule_reconnect(std::chrono::milliseconds delay) {
+  state_ = State::backoff;
+  if (!running_) {
+    return;
+  }
+  reconnect_timer_.expires_after(delay);
+  reconnect_timer_.async_wait([self = shared_from_this(),
+                               generation = generation_](const boost::system::error_code& ec) {
+    if (!ec && generation == self->generation_ && self->running_) {
+      self->begin_attempt();
+    }
+  });
+}
+
+void RedisClient::Impl::close_context(const std::string& reason) {
+  connected_.store(false, std::memory_order_release);
+  redisAsyncContext* context = std::exchange(context_, nullptr);
+  // Keeps the target of the hooks alive while redisAsyncFree runs the cleanup hook.
+  const auto adapter = std::move(adapter_);
+  if (context == nullptr) {
+    return;
+  }
+  // Never called from inside a hiredis callback (hiredis would defer the free). The free runs
+  // every outstanding reply callback with NULL, completing those commands as `disconnected`.
+  assert((context->c.flags & REDIS_IN_CALLBACK) == 0);
+  close_reason_ = reason;
+  redisAsyncFree(context);
+}
+
+}  // namespace opsdb::redis

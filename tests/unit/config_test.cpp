@@ -1,0 +1,101 @@
+#include "opsdb/config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+namespace opsdb {
+namespace {
+
+Config load(const std::map<std::string, std::string>& env) { return load_config(env, std::nullopt); }
+
+std::string error_of(const std::map<std::string, std::string>& env) {
+  try {
+    load(env);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Config, DefaultsWhenNothingIsSet) {
+  auto c = load({});
+  EXPECT_EQ(c.site_name, "observatory");
+  EXPECT_EQ(c.http_port, 8000);
+  EXPECT_EQ(c.transaction_retry_attempts, 3);
+  EXPECT_EQ(c.transaction_retry_delay, std::chrono::seconds(5));
+  EXPECT_EQ(c.background_processing_interval, std::chrono::seconds(1));
+  EXPECT_EQ(c.lsn_check_interval, std::chrono::milliseconds(100));
+  EXPECT_EQ(c.lsn_timeout, std::chrono::seconds(30));
+  EXPECT_TRUE(c.lsn_tracking_enabled);
+  EXPECT_EQ(c.log_format, LogFormat::text);
+}
+
+TEST(Config, ReadsTypedValues) {
+  auto c = load({{"SITE_TYPE", "secondary"},
+                 {"MAIN_DB_PORT", "55432"},
+                 {"MAIN_DB_HOST", "db.example"},
+                 {"LSN_CHECK_INTERVAL", "0.25"},
+                 {"LSN_TRACKING_ENABLED", "false"},
+                 {"LOG_FORMAT", "json"},
+                 {"DRAIN_BATCH_SIZE", "200"}});
+  EXPECT_EQ(c.site_type, SiteType::secondary);
+  EXPECT_EQ(c.main_db.port, 55432);
+  EXPECT_EQ(c.lsn_check_interval, std::chrono::milliseconds(250));
+  EXPECT_FALSE(c.lsn_tracking_enabled);
+  EXPECT_EQ(c.log_format, LogFormat::json);
+  EXPECT_EQ(c.drain_batch_size, 200);
+  // The local database defaults to the main database's settings unless given.
+  EXPECT_EQ(c.local_db.host, "db.example");
+}
+
+TEST(Config, BadValuesNameTheKey) {
+  EXPECT_NE(error_of({{"HTTP_PORT", "eighty"}}).find("HTTP_PORT"), std::string::npos);
+  EXPECT_NE(error_of({{"HTTP_PORT", "70000"}}).find("HTTP_PORT"), std::string::npos);
+  EXPECT_NE(error_of({{"SITE_TYPE", "moon"}}).find("SITE_TYPE"), std::string::npos);
+  EXPECT_NE(error_of({{"LSN_TRACKING_ENABLED", "maybe"}}).find("LSN_TRACKING_ENABLED"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"TRANSACTION_RETRY_DELAY", "-1"}}).find("TRANSACTION_RETRY_DELAY"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"LOG_LEVEL", "loud"}}).find("LOG_LEVEL"), std::string::npos);
+  EXPECT_NE(error_of({{"SITE_NAME", "a b"}}).find("SITE_NAME"), std::string::npos);
+  EXPECT_NE(error_of({{"MAIN_DB_HOST", ""}}).find("MAIN_DB_HOST"), std::string::npos);
+}
+
+TEST(Config, RetryMaxDelayMustCoverTheFirstDelay) {
+  EXPECT_NE(error_of({{"TRANSACTION_RETRY_DELAY", "10"}, {"RETRY_MAX_DELAY", "5"}})
+                .find("RETRY_MAX_DELAY"),
+            std::string::npos);
+}
+
+TEST(Config, EnvironmentWinsOverDotenvWhichWinsOverDefaults) {
+  const std::string path = ::testing::TempDir() + "/opsdb_config_test.env";
+  {
+    std::ofstream f(path);
+    f << "# comment\nexport SITE_NAME=from_file\nHTTP_PORT=9001\nSECRET_KEY=\"a b # c\"\n"
+         "REDIS_PORT=6390 # trailing comment\n";
+  }
+  auto c = load_config({{"HTTP_PORT", "9002"}}, path);
+  std::remove(path.c_str());
+  EXPECT_EQ(c.site_name, "from_file");
+  EXPECT_EQ(c.http_port, 9002);
+  EXPECT_EQ(c.secret_key, "a b # c");
+  EXPECT_EQ(c.redis_port, 6390);
+}
+
+TEST(Config, MissingDotenvFileIsFine) {
+  EXPECT_NO_THROW(load_config({}, std::string("/nonexistent/.env")));
+}
+
+TEST(Config, RedactedConnectionStringHidesThePassword) {
+  DbConfig db;
+  db.password = "s3cret pass";
+  EXPECT_NE(connection_string(db).find("s3cret"), std::string::npos);
+  EXPECT_EQ(redacted_connection_string(db).find("s3cret"), std::string::npos);
+  EXPECT_NE(connection_string(db).find("statement_timeout"), std::string::npos);
+  EXPECT_NE(connection_string(db).find("connect_timeout=5"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace opsdb
