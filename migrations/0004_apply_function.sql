@@ -22,6 +22,7 @@ DECLARE
   cols text;
   touched bigint;
   outcomes jsonb := '[]'::jsonb;
+  detail text;
 BEGIN
   FOR tx IN SELECT value FROM jsonb_array_elements(batch) WITH ORDINALITY AS t(value, n) ORDER BY n
   LOOP
@@ -73,8 +74,10 @@ BEGIN
       IF SQLSTATE ~ '^(08|40|53|55|57|58|XX)' THEN
         RAISE;
       END IF;
-      outcomes := outcomes || jsonb_build_object('id', tx->>'id', 'outcome', 'failed',
-                                                 'sqlstate', SQLSTATE, 'message', SQLERRM);
+      GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+      outcomes := outcomes || jsonb_build_object(
+        'id', tx->>'id', 'outcome', 'failed', 'sqlstate', SQLSTATE,
+        'message', SQLERRM || coalesce(nullif(': ' || detail, ': '), ''));
       RETURN outcomes;
     END;
   END LOOP;

@@ -23,7 +23,9 @@ if ((EUID != 0)); then
   exit 2
 fi
 
-valid_port() { [[ "$1" =~ ^[0-9]+$ ]] && (($1 > 0 && $1 < 65536)) || die "bad port '$1'"; }
+valid_port() {
+  if ! [[ "$1" =~ ^[0-9]+$ ]] || (($1 < 1 || $1 > 65535)); then die "bad port '$1'"; fi
+}
 table_exists() { nft list table inet "$TABLE" >/dev/null 2>&1; }
 
 # One set of ports, matched by both directions in the input and output hooks. A DROP in
@@ -88,8 +90,9 @@ postmaster_pid() {
   file=${!var}
   [[ -r "$file" ]] || die "no pid file $file (is the stack running?)"
   pid=$(head -n1 "$file" | tr -d ' ')
-  [[ "$pid" =~ ^[0-9]+$ ]] && [[ $(ps -o comm= -p "$pid" 2>/dev/null) == postgres ]] ||
+  if ! [[ "$pid" =~ ^[0-9]+$ && $(ps -o comm= -p "$pid" 2>/dev/null) == postgres ]]; then
     die "pid '$pid' from $file is not a running postgres"
+  fi
   echo "$pid"
 }
 

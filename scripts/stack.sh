@@ -412,7 +412,6 @@ cmd_status() {
 }
 
 cmd_env() {
-  local q
   q() { printf 'export %s=%q\n' "$1" "$2"; }
   q SITE_NAME "$SITE_NAME"
   q MAIN_DB_HOST 127.0.0.1

@@ -14,6 +14,7 @@ cmake --build build -j"${BUILD_JOBS:-2}"
 
 # Leave a stack the developer already had running alone; stop only one we started.
 started_stack=0
+# shellcheck disable=SC2317 # runs from the EXIT trap
 cleanup() {
   # A failed fault test must not leave a blackhole behind.
   scripts/fault.sh clear >/dev/null 2>&1 || true

@@ -74,13 +74,17 @@ bool is_disconnect(boost::system::error_code ec) {
 }
 
 // Responses with these codes never carry a body (RFC 9110 §6.4.1).
-bool is_bodyless(int status) { return status < 200 || status == 204 || status == 304; }
+bool is_bodyless(int status) {
+  return status < 200 || status == 204 || status == 304;
+}
 
-bool has_line_break(std::string_view text) { return text.find_first_of("\r\n") != text.npos; }
+bool has_line_break(std::string_view text) {
+  return text.find_first_of("\r\n") != text.npos;
+}
 
 Response payload_too_large(std::size_t limit) {
-  return error_response(ApiError(ErrorKind::payload_too_large, "request body too large",
-                                 {{"limit_bytes", limit}}));
+  return error_response(
+      ApiError(ErrorKind::payload_too_large, "request body too large", {{"limit_bytes", limit}}));
 }
 
 Response header_fields_too_large(std::size_t limit) {
@@ -107,12 +111,26 @@ HttpSession::HttpSession(tcp::socket socket, const ServerOptions& options,
       on_closed_(std::move(on_closed)),
       remote_(remote_address(stream_.socket())) {}
 
-HttpSession::~HttpSession() { notify_closed(); }
+HttpSession::~HttpSession() {
+  notify_closed();
+}
+
+template <class Step>
+void HttpSession::guarded(const char* step, Step&& step_fn) {
+  try {
+    step_fn();
+    return;
+  } catch (const std::exception& error) {
+    spdlog::error("connection from {}: {} failed: {}", remote_, step, error.what());
+  } catch (...) {
+    spdlog::error("connection from {}: {} failed with a non-standard exception", remote_, step);
+  }
+  close_now();
+}
 
 void HttpSession::run() {
-  asio::dispatch(executor_, [self = shared_from_this()] {
-    self->guarded("start", [&] { self->do_read(); });
-  });
+  asio::dispatch(executor_,
+                 [self = shared_from_this()] { self->guarded("start", [&] { self->do_read(); }); });
 }
 
 void HttpSession::stop() {
@@ -128,19 +146,6 @@ void HttpSession::stop() {
 
 void HttpSession::abort() {
   asio::dispatch(executor_, [self = shared_from_this()] { self->close_now(); });
-}
-
-template <class Step>
-void HttpSession::guarded(const char* step, Step&& step_fn) {
-  try {
-    step_fn();
-    return;
-  } catch (const std::exception& error) {
-    spdlog::error("connection from {}: {} failed: {}", remote_, step, error.what());
-  } catch (...) {
-    spdlog::error("connection from {}: {} failed with a non-standard exception", remote_, step);
-  }
-  close_now();
 }
 
 void HttpSession::do_read() {
@@ -175,11 +180,12 @@ void HttpSession::on_read(boost::system::error_code ec) {
     handle_request(parser_->release());
     return;
   }
-  if (parser_->is_header_done()) {
-    const auto& header = parser_->get();
-    method_ = to_upper(header.method_string());
-    log_path_ = path_of(header.target());
-    version_ = header.version();
+  // The request line may have been parsed before the failure; name it in the log line.
+  const auto& partial = parser_->get();
+  if (!partial.method_string().empty()) {
+    method_ = to_upper(partial.method_string());
+    log_path_ = path_of(partial.target());
+    version_ = partial.version();
   }
   if (ec == bhttp::error::body_limit) {
     reply_error(payload_too_large(options_.body_limit));
@@ -243,8 +249,7 @@ Respond HttpSession::make_respond() {
   // Holding `self` keeps the session alive until the handler answers, even after a stop.
   return [self = shared_from_this(), responded](Response response) {
     if (responded->exchange(true)) {
-      spdlog::error("a handler answered one request from {} twice; the second answer is dropped",
-                    self->remote_);
+      spdlog::error("second response to one request from {} dropped", self->remote_);
       return;
     }
     // Handlers answer from any thread (database workers); the socket is used on its strand only.
@@ -263,7 +268,9 @@ void HttpSession::on_response(Response response) {
   write(std::move(response), keep_alive_ && !stopping_, false);
 }
 
-void HttpSession::reply_error(Response response) { write(std::move(response), false, true); }
+void HttpSession::reply_error(Response response) {
+  write(std::move(response), false, true);
+}
 
 void HttpSession::write(Response response, bool keep_alive, bool linger) {
   if (response.status < 100 || response.status > 599) {
@@ -296,6 +303,7 @@ void HttpSession::write(Response response, bool keep_alive, bool linger) {
   log_request(response.status);
 
   state_ = State::writing;
+  // A client that does not read its response is cut off like one that does not send.
   stream_.expires_after(options_.read_timeout);
   bhttp::async_write(
       stream_, *response_,
@@ -343,16 +351,16 @@ void HttpSession::linger_then_close() {
 }
 
 void HttpSession::do_drain() {
-  stream_.async_read_some(asio::buffer(drain_buffer_), [self = shared_from_this()](
-                                                           boost::system::error_code ec, std::size_t) {
-    self->guarded("drain", [&] {
-      if (ec) {
-        self->close_now();
-      } else {
-        self->do_drain();
-      }
-    });
-  });
+  stream_.async_read_some(asio::buffer(drain_buffer_),
+                          [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                            self->guarded("drain", [&] {
+                              if (ec) {
+                                self->close_now();
+                              } else {
+                                self->do_drain();
+                              }
+                            });
+                          });
 }
 
 void HttpSession::close_now() {

@@ -6,7 +6,9 @@
 namespace opsdb::http {
 namespace {
 
-bool has_nul(const std::string& text) { return text.find('\0') != std::string::npos; }
+bool has_nul(const std::string& text) {
+  return text.find('\0') != std::string::npos;
+}
 
 boost::urls::result<boost::urls::url_view> parse_request_uri(std::string_view target) {
   auto origin = boost::urls::parse_origin_form(target);

@@ -39,10 +39,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     const auto address = asio::ip::make_address(options.address, ec);
     if (ec) throw std::runtime_error("invalid listen address '" + options.address + "'");
     std::weak_ptr<Impl> weak = shared_from_this();
-    listener = std::make_shared<Listener>(
-        io, tcp::endpoint(address, options.port), [weak](tcp::socket socket) {
-          if (auto self = weak.lock()) self->on_accept(std::move(socket));
-        });
+    listener = std::make_shared<Listener>(io, tcp::endpoint(address, options.port),
+                                          [weak](tcp::socket socket) {
+                                            if (auto self = weak.lock())
+                                              self->on_accept(std::move(socket));
+                                          });
     listener->run();
     spdlog::info("HTTP server listening on {}:{}", options.address, listener->port());
   }
@@ -158,10 +159,16 @@ Server::~Server() {
   if (impl_->listener) impl_->listener->close();
 }
 
-void Server::start() { impl_->start(); }
+void Server::start() {
+  impl_->start();
+}
 
-std::uint16_t Server::port() const { return impl_->listener ? impl_->listener->port() : 0; }
+std::uint16_t Server::port() const {
+  return impl_->listener ? impl_->listener->port() : 0;
+}
 
-void Server::stop(std::function<void()> on_stopped) { impl_->stop(std::move(on_stopped)); }
+void Server::stop(std::function<void()> on_stopped) {
+  impl_->stop(std::move(on_stopped));
+}
 
 }  // namespace opsdb::http

@@ -27,13 +27,13 @@ std::vector<std::string> migrate(const DbConfig& db) {
   std::vector<std::string> applied;
   for (const auto& migration : embedded_migrations()) {
     pqxx::work tx(conn);
-    tx.exec_params0("SELECT pg_advisory_xact_lock($1)", kMigrationLock);
+    tx.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrationLock);
     if (!tx.exec_params("SELECT 1 FROM schema_migrations WHERE name = $1", migration.name)
              .empty()) {
       continue;
     }
     tx.exec0("SET LOCAL client_min_messages = warning");
-    tx.exec0(migration.sql);
+    tx.exec(migration.sql);
     tx.exec_params0("INSERT INTO schema_migrations (name) VALUES ($1)", migration.name);
     tx.commit();
     spdlog::info("applied migration {}", migration.name);
@@ -45,7 +45,7 @@ std::vector<std::string> migrate(const DbConfig& db) {
 void seed_demo(const DbConfig& db) {
   pqxx::connection conn(connection_string(db));
   pqxx::work tx(conn);
-  tx.exec0(embedded_demo_seed());
+  tx.exec(embedded_demo_seed());
   tx.commit();
 }
 

@@ -60,6 +60,7 @@ struct PgDatabase::Impl {
       stopping = true;
     }
     ready.notify_all();
+    watchdog_wake.notify_all();
     for (auto& w : workers) w.thread.join();
     watchdog.join();
   }
@@ -115,7 +116,7 @@ struct PgDatabase::Impl {
   void watch() {
     std::unique_lock lock(mutex);
     while (!stopping) {
-      ready.wait_for(lock, std::chrono::milliseconds(50));
+      watchdog_wake.wait_for(lock, std::chrono::milliseconds(50));
       const auto now = SteadyClock::now().time_since_epoch().count();
       for (auto& w : workers) {
         auto deadline = w.deadline.load();
@@ -146,7 +147,8 @@ struct PgDatabase::Impl {
   std::vector<Worker> workers;
   std::thread watchdog;
   std::mutex mutex;
-  std::condition_variable ready;
+  std::condition_variable ready;          // workers: a task is queued
+  std::condition_variable watchdog_wake;  // watchdog: time to stop
   std::deque<Task> tasks;
   bool stopping = false;
   std::atomic<bool> unreachable{false};

@@ -53,7 +53,9 @@ void HiredisAsioAdapter::on_del_write(void* self) {
   static_cast<HiredisAsioAdapter*>(self)->set_wanted(Direction::write, false);
 }
 
-void HiredisAsioAdapter::on_cleanup(void* self) { static_cast<HiredisAsioAdapter*>(self)->detach(); }
+void HiredisAsioAdapter::on_cleanup(void* self) {
+  static_cast<HiredisAsioAdapter*>(self)->detach();
+}
 
 HiredisAsioAdapter::Interest& HiredisAsioAdapter::interest(Direction direction) {
   return direction == Direction::read ? read_ : write_;
@@ -79,10 +81,9 @@ void HiredisAsioAdapter::start_wait(Direction direction) {
   interest(direction).waiting = true;
   const auto type = direction == Direction::read ? boost::asio::posix::descriptor_base::wait_read
                                                  : boost::asio::posix::descriptor_base::wait_write;
-  descriptor_.async_wait(type, [self = shared_from_this(), owner = std::move(owner),
-                                direction](const boost::system::error_code& ec) {
-    self->on_ready(direction, ec);
-  });
+  descriptor_.async_wait(
+      type, [self = shared_from_this(), owner = std::move(owner),
+             direction](const boost::system::error_code& ec) { self->on_ready(direction, ec); });
 }
 
 void HiredisAsioAdapter::on_ready(Direction direction, const boost::system::error_code& ec) {

@@ -29,11 +29,17 @@ RedisClient::~RedisClient() {
   impl_->stop();
 }
 
-void RedisClient::start() { impl_->start(); }
+void RedisClient::start() {
+  impl_->start();
+}
 
-void RedisClient::stop() { impl_->stop(); }
+void RedisClient::stop() {
+  impl_->stop();
+}
 
-bool RedisClient::connected() const { return impl_->connected(); }
+bool RedisClient::connected() const {
+  return impl_->connected();
+}
 
 void RedisClient::command(std::vector<std::string> args, Callback callback) {
   impl_->command(std::move(args), std::move(callback));

@@ -55,7 +55,7 @@ std::optional<std::string> check_command(const std::vector<std::string>& args) {
     return "empty command";
   }
   static constexpr std::array<std::string_view, 7> kUnsupported{
-      "subscribe",   "psubscribe",   "ssubscribe", "unsubscribe",
+      "subscribe",    "psubscribe",   "ssubscribe", "unsubscribe",
       "punsubscribe", "sunsubscribe", "monitor"};
   std::string name = args.front();
   std::transform(name.begin(), name.end(), name.begin(),
@@ -90,7 +90,6 @@ RedisClient::Impl::~Impl() {
   running_ = false;
   close_context("client destroyed");
 }
-
 
 void RedisClient::Impl::start() {
   boost::asio::post(strand_, [self = shared_from_this()] { self->do_start(); });
@@ -150,7 +149,6 @@ void RedisClient::Impl::fail_later(Callback callback, RedisErrc error, std::stri
   });
 }
 
-
 void RedisClient::Impl::submit(Kind kind, std::span<const std::vector<std::string>> commands,
                                Callback callback, Clock::time_point deadline) {
   if (state_ != State::ready) {
@@ -159,7 +157,8 @@ void RedisClient::Impl::submit(Kind kind, std::span<const std::vector<std::strin
   }
   if (Clock::now() >= deadline) {
     // Nothing was sent, so the connection is not to blame: no reconnect.
-    run_callback(callback, make_result(RedisErrc::timeout, "deadline passed before the command was sent"));
+    run_callback(callback,
+                 make_result(RedisErrc::timeout, "deadline passed before the command was sent"));
     return;
   }
   enqueue(kind, commands, std::move(callback), deadline);
@@ -226,7 +225,9 @@ void RedisClient::Impl::on_reply(redisAsyncContext* context, const redisReply* r
   --pending.replies_left;
   if (!pending.completed) {
     if (reply == nullptr) {
-      // hiredis is failing everything outstanding because the context is being freed.
+      // hiredis is failing everything outstanding because the context is being freed. Whoever
+      // sees this failure must already see connected() == false.
+      connected_.store(false, std::memory_order_release);
       std::string reason = context->c.err != 0 ? context->c.errstr : close_reason_;
       complete(pending, make_result(RedisErrc::disconnected, std::move(reason)));
     } else if (pending.replies_left > 0) {
@@ -265,7 +266,6 @@ void RedisClient::Impl::complete(Pending& pending, Result result) {
   pending.callback = nullptr;
   run_callback(callback, std::move(result));
 }
-
 
 void RedisClient::Impl::arm_deadline_timer() {
   if (deadline_armed_ || pending_.empty()) {
@@ -308,7 +308,6 @@ void RedisClient::Impl::check_deadlines() {
   schedule_reconnect(std::chrono::milliseconds{0});
 }
 
-
 void RedisClient::Impl::do_start() {
   if (running_) {
     return;
@@ -339,17 +338,20 @@ void RedisClient::Impl::begin_attempt() {
   ++generation_;
   state_ = State::connecting;
   connect_timer_.expires_after(options_.connect_timeout);
-  connect_timer_.async_wait([self = shared_from_this(),
-                             generation = generation_](const boost::system::error_code& ec) {
-    if (!ec) {
-      self->on_connect_timeout(generation);
-    }
-  });
+  connect_timer_.async_wait(
+      [self = shared_from_this(), generation = generation_](const boost::system::error_code& ec) {
+        if (!ec) {
+          self->on_connect_timeout(generation);
+        }
+      });
 
+  addresses_.clear();
+  next_address_ = 0;
   boost::system::error_code ec;
-  const auto address = boost::asio::ip::make_address(options_.host, ec);
+  const auto literal = boost::asio::ip::make_address(options_.host, ec);
   if (!ec) {
-    connect_to(address.to_string());
+    addresses_.push_back(literal.to_string());
+    connect_next();
     return;
   }
   // hiredis would resolve a host name with a blocking getaddrinfo() on this thread; Asio's
@@ -367,11 +369,19 @@ void RedisClient::Impl::begin_attempt() {
                                (error ? error.message() : std::string("no address")));
           return;
         }
-        self->connect_to(results.begin()->endpoint().address().to_string());
+        for (const auto& entry : results) {
+          auto address = entry.endpoint().address().to_string();
+          if (std::find(self->addresses_.begin(), self->addresses_.end(), address) ==
+              self->addresses_.end()) {
+            self->addresses_.push_back(std::move(address));
+          }
+        }
+        self->connect_next();
       });
 }
 
-void RedisClient::Impl::connect_to(const std::string& address) {
+void RedisClient::Impl::connect_next() {
+  const std::string& address = addresses_.at(next_address_++);
   // Non-blocking: returns at once with the connect in progress (or refused outright).
   redisAsyncContext* context = redisAsyncConnect(address.c_str(), options_.port);
   if (context == nullptr) {
@@ -381,7 +391,7 @@ void RedisClient::Impl::connect_to(const std::string& address) {
   if (context->err != 0) {
     std::string reason = context->c.errstr;
     redisAsyncFree(context);
-    attempt_failed(reason);
+    address_failed(reason);
     return;
   }
   auto adapter = std::make_shared<HiredisAsioAdapter>(strand_, weak_from_this());
@@ -398,6 +408,21 @@ void RedisClient::Impl::connect_to(const std::string& address) {
   redisAsyncSetDisconnectCallback(context, &Impl::disconnect_callback);
   // Asks for the first write event, which reports how the non-blocking connect ended.
   redisAsyncSetConnectCallback(context, &Impl::connect_callback);
+}
+
+void RedisClient::Impl::address_failed(const std::string& reason) {
+  if (next_address_ >= addresses_.size()) {
+    attempt_failed(reason);
+    return;
+  }
+  // A host name may resolve to several addresses (say ::1 and 127.0.0.1) of which only some
+  // are served. Try the next one within the same attempt and deadline, from a fresh handler
+  // because this may run inside a hiredis callback.
+  boost::asio::post(strand_, [self = shared_from_this(), generation = generation_] {
+    if (generation == self->generation_ && self->state_ == State::connecting) {
+      self->connect_next();
+    }
+  });
 }
 
 void RedisClient::Impl::connect_callback(const redisAsyncContext* context, int status) {
@@ -417,7 +442,7 @@ void RedisClient::Impl::on_connected(const redisAsyncContext* context, int statu
     std::string reason = context->c.errstr[0] != '\0' ? context->c.errstr : "connect failed";
     context_ = nullptr;
     adapter_.reset();
-    attempt_failed(reason);
+    address_failed(reason);
     return;
   }
   state_ = State::handshaking;
@@ -493,8 +518,7 @@ void RedisClient::Impl::on_handshake_done(std::uint64_t generation, const Result
 }
 
 void RedisClient::Impl::on_connect_timeout(std::uint64_t generation) {
-  if (generation != generation_ ||
-      (state_ != State::connecting && state_ != State::handshaking)) {
+  if (generation != generation_ || (state_ != State::connecting && state_ != State::handshaking)) {
     return;
   }
   resolver_.cancel();
@@ -535,12 +559,12 @@ void RedisClient::Impl::schedule_reconnect(std::chrono::milliseconds delay) {
     return;
   }
   reconnect_timer_.expires_after(delay);
-  reconnect_timer_.async_wait([self = shared_from_this(),
-                               generation = generation_](const boost::system::error_code& ec) {
-    if (!ec && generation == self->generation_ && self->running_) {
-      self->begin_attempt();
-    }
-  });
+  reconnect_timer_.async_wait(
+      [self = shared_from_this(), generation = generation_](const boost::system::error_code& ec) {
+        if (!ec && generation == self->generation_ && self->running_) {
+          self->begin_attempt();
+        }
+      });
 }
 
 void RedisClient::Impl::close_context(const std::string& reason) {

@@ -78,7 +78,8 @@ class RedisClient::Impl : public std::enable_shared_from_this<RedisClient::Impl>
   void do_start();
   void do_stop();
   void begin_attempt();
-  void connect_to(const std::string& address);
+  void connect_next();
+  void address_failed(const std::string& reason);
   void on_connected(const redisAsyncContext* context, int status);
   void on_disconnected(const redisAsyncContext* context);
   void send_handshake();
@@ -106,6 +107,8 @@ class RedisClient::Impl : public std::enable_shared_from_this<RedisClient::Impl>
   std::uint64_t generation_ = 0;  // bumped per connection attempt; stale handlers compare it
   redisAsyncContext* context_ = nullptr;
   std::shared_ptr<HiredisAsioAdapter> adapter_;
+  std::vector<std::string> addresses_;  // candidates of the current attempt
+  std::size_t next_address_ = 0;
   std::deque<Pending> pending_;
   bool deadline_armed_ = false;
   int failed_attempts_ = 0;  // since the last ready connection

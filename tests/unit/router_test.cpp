@@ -1,3 +1,5 @@
+#include "opsdb/http/router.hpp"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -7,7 +9,6 @@
 #include <utility>
 
 #include "opsdb/core/error.hpp"
-#include "opsdb/http/router.hpp"
 
 namespace opsdb::http {
 namespace {
@@ -132,11 +133,10 @@ TEST(Router, ApiErrorFromHandlerBecomesItsStatusAndBody) {
   const auto response = dispatch(router, "POST", "/units/7/finish");
 
   EXPECT_EQ(response.status, 409);
-  EXPECT_EQ(json::parse(response.body),
-            (json{{"error",
-                   {{"code", "conflict"},
-                    {"message", "unit already finished"},
-                    {"details", {{"id", "7"}}}}}}));
+  EXPECT_EQ(json::parse(response.body), (json{{"error",
+                                               {{"code", "conflict"},
+                                                {"message", "unit already finished"},
+                                                {"details", {{"id", "7"}}}}}}));
 }
 
 TEST(Router, OtherExceptionFromHandlerIs500WithoutItsMessage) {

@@ -65,9 +65,10 @@ struct Result {
 /// An asynchronous, pipelining, self-reconnecting Redis client driven by an Asio io_context.
 ///
 /// Every public method is thread-safe and never blocks: work is handed to one strand on which
-/// all hiredis calls happen. Callbacks run on that strand (so on an io_context thread, never
-/// inside command()), exactly once each: with the reply, or with `timeout`/`disconnected`.
-/// Keep callbacks short and post heavier work elsewhere, since they hold up the connection.
+/// all hiredis calls happen. Each callback runs exactly once, on an io_context thread and never
+/// inside command(): with the reply, or with `timeout`/`disconnected`. Replies are delivered on
+/// the client's strand, so keep callbacks short and post heavier work elsewhere (a callback
+/// holds up every reply behind it); a callback may issue further commands.
 ///
 /// Commands issued while not connected fail at once with `disconnected`; nothing is queued.
 /// A command that misses its deadline fails with `timeout` and, because replies on a

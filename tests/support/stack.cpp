@@ -1,0 +1,47 @@
+#include "stack.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <mutex>
+
+#include "opsdb/postgres/migrator.hpp"
+
+namespace opsdb::test {
+
+Config stack_config() {
+  auto config = load_config(process_environment(), std::nullopt);
+  config.main_db.connect_timeout = std::chrono::seconds(2);
+  config.main_db.statement_timeout = std::chrono::seconds(5);
+  return config;
+}
+
+std::map<std::string, std::string> stack_environment() {
+  std::map<std::string, std::string> env;
+  for (const auto& [key, value] : process_environment()) {
+    for (const char* prefix : {"MAIN_DB_", "LOCAL_DB_", "REDIS_", "SITE_NAME", "PATH", "HOME"}) {
+      if (key.rfind(prefix, 0) == 0) env[key] = value;
+    }
+  }
+  return env;
+}
+
+std::string server_binary() { return OPSDB_BINARY; }
+std::string source_dir() { return OPSDB_SOURCE_DIR; }
+
+int shell(const std::string& command) {
+  int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void prepare_database() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    auto config = stack_config();
+    migrate(config.main_db);
+    seed_demo(config.main_db);
+  });
+}
+
+}  // namespace opsdb::test

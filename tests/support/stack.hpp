@@ -1,0 +1,26 @@
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "opsdb/config/config.hpp"
+
+namespace opsdb::test {
+
+/// The local stack's addresses as exported by `scripts/stack.sh env` (defaults otherwise).
+Config stack_config();
+
+/// The environment variables a server process needs to reach the stack.
+std::map<std::string, std::string> stack_environment();
+
+/// Path of the built ops-db-api binary and of the source tree.
+std::string server_binary();
+std::string source_dir();
+
+/// Runs a shell command, returns its exit status.
+int shell(const std::string& command);
+
+/// Applies migrations and demo data to the main database (once per process).
+void prepare_database();
+
+}  // namespace opsdb::test
