@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Development server: dependencies, build, local stack, migrations and demo data, then
-# `ops-db-api serve` in the foreground. SITE_TYPE defaults to main (set SITE_TYPE=local
+# `ops-db-api serve` in the foreground. SITE_TYPE defaults to main (set SITE_TYPE=secondary
 # for a site instance). The stack keeps running afterwards; stop it with
 # scripts/stack.sh stop.
 set -euo pipefail
