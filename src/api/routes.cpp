@@ -1,6 +1,9 @@
 #include "opsdb/api/routes.hpp"
 
 #include "opsdb/api/direct_writer.hpp"
+#include "opsdb/buffer/transaction_buffer.hpp"
+#include "opsdb/processor/drain_processor.hpp"
+#include "opsdb/processor/lsn_tracker.hpp"
 #include "opsdb/core/uuid.hpp"
 #include "opsdb/query/read_queries.hpp"
 
@@ -77,6 +80,114 @@ void read_page(Database& db, const ObservationFilter& filter, Respond respond) {
            });
 }
 
+// Answers with a buffer operation's document, or its error.
+TransactionBuffer::Reply reply_with(Respond respond) {
+  return [respond = std::move(respond)](std::optional<ApiError> error, nlohmann::json doc) {
+    if (error) return respond(http::error_response(*error));
+    respond(json_response(200, doc));
+  };
+}
+
+// /health at a secondary site (DESIGN §9): unhealthy when Redis, the local database or the
+// processor is gone; degraded when the buffer is large, anything failed, or the main database
+// is unreachable.
+void secondary_health(const ApiServices& s, Respond respond) {
+  s.buffer->stats([&s, respond](std::optional<ApiError> error, nlohmann::json stats) {
+    auto [local_status, doc] = s.health.report();
+    const auto processor = s.processor->status();
+    const bool redis_ok = !error;
+    std::vector<std::string> problems;
+    bool unhealthy = local_status == 503 || !redis_ok || !s.processor->running();
+    if (!redis_ok) problems.push_back("redis unreachable");
+    if (!s.processor->running()) problems.push_back("background processor stopped");
+    if (local_status == 503) problems.push_back("local database unreachable");
+    bool degraded = false;
+    if (redis_ok && stats["pending_transactions"].get<long long>() > s.config.alert_buffer_size) {
+      degraded = true;
+      problems.push_back("transaction buffer above " + std::to_string(s.config.alert_buffer_size));
+    }
+    if (redis_ok && stats["failed_transactions"].get<long long>() > 0) {
+      degraded = true;
+      problems.push_back("failed transactions await an operator");
+    }
+    if (processor["status"] == "waiting_for_main_db") {
+      degraded = true;
+      problems.push_back("main database unreachable");
+    }
+    const auto lsn = s.lsn ? s.lsn->status() : nlohmann::json::object();
+    if (lsn.value("stalled", false)) {
+      degraded = true;
+      problems.push_back("replication stalled");
+    }
+    doc["status"] = unhealthy ? "unhealthy" : (degraded ? "degraded" : "healthy");
+    doc["problems"] = problems;
+    doc["redis"] = redis_ok ? "connected" : "unreachable";
+    doc["main_database"] = processor["status"] == "waiting_for_main_db" ? "unreachable" : "reachable";
+    doc["transaction_buffer"] = {
+        {"size", redis_ok ? stats["pending_transactions"] : nlohmann::json(nullptr)},
+        {"failed", redis_ok ? stats["failed_transactions"] : nlohmann::json(nullptr)},
+        {"oldest_pending_seconds", redis_ok ? stats["oldest_pending_seconds"] : nlohmann::json(nullptr)},
+        {"awaiting_replication", redis_ok ? stats["awaiting_replication"] : nlohmann::json(nullptr)}};
+    doc["background_processor"] = processor;
+    doc["replication"] = lsn;
+    respond(json_response(unhealthy ? 503 : 200, doc));
+  });
+}
+
+void add_buffer_routes(http::Router& router, const ApiServices& s) {
+  router.add({"GET", "/health", Role::open,
+              [&s](const Request&, const PathParams&, Respond respond) {
+                secondary_health(s, std::move(respond));
+              }});
+  router.add({"GET", "/buffer-stats", Role::open,
+              [&s](const Request&, const PathParams&, Respond respond) {
+                s.buffer->stats([&s, respond](std::optional<ApiError> error, nlohmann::json doc) {
+                  if (error) return respond(http::error_response(*error));
+                  const auto processor = s.processor->status();
+                  doc["processing_rate"] = processor["processing_rate"];
+                  doc["average_execution_time_ms"] = processor["average_execution_time_ms"];
+                  doc["processor_status"] = processor["status"];
+                  respond(json_response(200, doc));
+                });
+              }});
+  router.add({"GET", "/transactions/{tx_id}", Role::viewer,
+              [&s](const Request&, const PathParams& p, Respond respond) {
+                s.buffer->status(path_uuid(p.at("tx_id"), "transaction id"),
+                                 reply_with(std::move(respond)));
+              }});
+  router.add({"GET", "/admin/failed-transactions", Role::admin,
+              [&s](const Request& r, const PathParams&, Respond respond) {
+                std::size_t limit = 100;
+                if (auto it = r.query.find("limit"); it != r.query.end()) {
+                  try {
+                    limit = std::stoul(it->second);
+                  } catch (const std::exception&) {
+                    limit = 0;
+                  }
+                  if (limit < 1 || limit > 10'000) {
+                    throw ApiError(ErrorKind::bad_request, "limit must be between 1 and 10000");
+                  }
+                }
+                s.buffer->failed(limit, reply_with(std::move(respond)));
+              }});
+  router.add({"POST", "/admin/failed-transactions/{tx_id}/replay", Role::admin,
+              [&s](const Request&, const PathParams& p, Respond respond) {
+                s.buffer->replay(path_uuid(p.at("tx_id"), "transaction id"),
+                                 reply_with(std::move(respond)));
+              }});
+  router.add({"POST", "/admin/failed-transactions/{tx_id}/resolve", Role::admin,
+              [&s](const Request& r, const PathParams& p, Respond respond) {
+                auto id = path_uuid(p.at("tx_id"), "transaction id");
+                auto body = parse_body(r.body);
+                if (!body.is_object() || !body.contains("reason") || !body["reason"].is_string() ||
+                    body["reason"].get<std::string>().empty()) {
+                  throw ApiError(ErrorKind::bad_request,
+                                 "reason is required: say why this transaction is dropped");
+                }
+                s.buffer->resolve(id, body["reason"], reply_with(std::move(respond)));
+              }});
+}
+
 }  // namespace
 
 std::shared_ptr<http::Router> make_router(const ApiServices& s) {
@@ -150,11 +261,15 @@ std::shared_ptr<http::Router> make_router(const ApiServices& s) {
                  read_one(s.reads, raw_data_package_by_id(id), "raw_data_package",
                           "raw_data_package " + id + " does not exist", std::move(respond));
                }});
-  router->add({"GET", "/health", Role::open,
-               [&s](const Request&, const PathParams&, Respond respond) {
-                 auto [status, doc] = s.health.report();
-                 respond(json_response(status, doc));
-               }});
+  if (s.buffer != nullptr) {
+    add_buffer_routes(*router, s);
+  } else {
+    router->add({"GET", "/health", Role::open,
+                 [&s](const Request&, const PathParams&, Respond respond) {
+                   auto [status, doc] = s.health.report();
+                   respond(json_response(status, doc));
+                 }});
+  }
   return router;
 }
 

@@ -3,16 +3,22 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <thread>
 
+#include "opsdb/api/buffered_writer.hpp"
 #include "opsdb/api/direct_writer.hpp"
 #include "opsdb/api/health_monitor.hpp"
 #include "opsdb/api/routes.hpp"
+#include "opsdb/buffer/transaction_buffer.hpp"
 #include "opsdb/core/clock.hpp"
 #include "opsdb/http/server.hpp"
 #include "opsdb/postgres/pg_database.hpp"
+#include "opsdb/processor/drain_processor.hpp"
+#include "opsdb/processor/lsn_tracker.hpp"
+#include "opsdb/redis/redis_client.hpp"
 
 namespace opsdb {
 namespace {
@@ -21,7 +27,26 @@ namespace asio = boost::asio;
 
 constexpr auto kHealthProbeInterval = std::chrono::seconds(2);
 
-// Re-arms itself until the io_context stops.
+// The Scheduler of the background loops, on the server's io_context.
+class AsioScheduler final : public Scheduler {
+ public:
+  explicit AsioScheduler(asio::io_context& io) : io_(io) {}
+  void after(std::chrono::milliseconds delay, std::function<void()> work) override {
+    if (delay.count() <= 0) {
+      asio::post(io_, std::move(work));
+      return;
+    }
+    auto timer = std::make_shared<asio::steady_timer>(io_, delay);
+    timer->async_wait([timer, work = std::move(work)](boost::system::error_code ec) {
+      if (!ec) work();
+    });
+  }
+
+ private:
+  asio::io_context& io_;
+};
+
+// Re-arms itself until cancelled.
 void probe_periodically(asio::steady_timer& timer, HealthMonitor& health) {
   health.probe();
   timer.expires_after(kHealthProbeInterval);
@@ -30,22 +55,82 @@ void probe_periodically(asio::steady_timer& timer, HealthMonitor& health) {
   });
 }
 
+redis::RedisOptions redis_options(const Config& config) {
+  redis::RedisOptions o;
+  o.host = config.redis_host;
+  o.port = config.redis_port;
+  o.db = config.redis_db;
+  o.password = config.redis_password;
+  o.command_timeout = config.redis_command_timeout;
+  o.connect_timeout = config.redis_command_timeout;
+  return o;
+}
+
+// The secondary site's pieces: Redis buffer, drain and replication tracking.
+struct SecondarySite {
+  SecondarySite(asio::io_context& io, const Config& config, Database& main_db, Database& replica,
+                Scheduler& scheduler, const Clock& clock)
+      : redis(io, redis_options(config)),
+        drain_redis(io, redis_options(config)),
+        buffer(redis, config, clock),
+        drain_buffer(drain_redis, config, clock),
+        writer(buffer),
+        processor(config, drain_buffer, main_db, scheduler, clock),
+        lsn(config, drain_buffer, replica, scheduler, clock),
+        lsn_enabled(config.lsn_tracking_enabled) {}
+
+  void start() {
+    redis.start();
+    drain_redis.start();
+    processor.start();
+    if (lsn_enabled) lsn.start();
+  }
+  void stop() {
+    processor.stop();
+    lsn.stop();
+    redis.stop();
+    drain_redis.stop();
+  }
+
+  // Client writes and the drain use separate connections, so a large drain batch never
+  // delays the reply to a client's write.
+  redis::RedisClient redis;
+  redis::RedisClient drain_redis;
+  TransactionBuffer buffer;
+  TransactionBuffer drain_buffer;
+  BufferedWriter writer;
+  DrainProcessor processor;
+  LsnTracker lsn;
+  bool lsn_enabled;
+};
+
 }  // namespace
 
 int serve(const Config& config) {
-  if (config.site_type == SiteType::secondary) {
-    spdlog::critical(
-        "SITE_TYPE=secondary needs the Redis transaction buffer, which this build does not "
-        "have yet; run with SITE_TYPE=main");
-    return 2;
-  }
   asio::io_context io(config.http_threads);
-  PgDatabase main_db("main", config.main_db, config.db_pool_size);
   SystemClock clock;
+  AsioScheduler scheduler(io);
+  const bool secondary = config.site_type == SiteType::secondary;
+
+  // The drain has a connection of its own so reads never queue behind a batch.
+  PgDatabase main_db("main", config.main_db, secondary ? 1 : config.db_pool_size);
+  std::unique_ptr<PgDatabase> replica;
+  if (secondary) replica = std::make_unique<PgDatabase>("local", config.local_db, config.db_pool_size);
+  Database& reads = secondary ? static_cast<Database&>(*replica) : main_db;
+
+  std::unique_ptr<SecondarySite> site;
+  if (secondary) site = std::make_unique<SecondarySite>(io, config, main_db, reads, scheduler, clock);
+  DirectWriter direct(main_db);
   TransactionBuilder builder(config.site_name, clock);
-  DirectWriter writer(main_db);
-  HealthMonitor health(config, main_db);
-  ApiServices services{config, builder, writer, main_db, health};
+  HealthMonitor health(config, reads);
+  ApiServices services{config,
+                       builder,
+                       secondary ? static_cast<WriteSink&>(site->writer) : direct,
+                       reads,
+                       health,
+                       secondary ? &site->buffer : nullptr,
+                       secondary ? &site->processor : nullptr,
+                       secondary && config.lsn_tracking_enabled ? &site->lsn : nullptr};
 
   http::ServerOptions options;
   options.address = config.http_address;
@@ -53,9 +138,14 @@ int serve(const Config& config) {
   options.body_limit = config.http_body_limit;
   http::Server server(io, options, make_router(services));
   server.start();
-  spdlog::info("ops-db-api listening on {}:{} (site {}, {}), main database {}", config.http_address,
+  spdlog::info("ops-db-api listening on {}:{} (site {}, {}); main database {}", config.http_address,
                server.port(), config.site_name, to_string(config.site_type),
                redacted_connection_string(config.main_db));
+  if (site) {
+    spdlog::info("writes are buffered in Redis {}:{} db {} and drained in batches of {}",
+                 config.redis_host, config.redis_port, config.redis_db, config.drain_batch_size);
+    site->start();
+  }
 
   asio::steady_timer health_timer(io);
   probe_periodically(health_timer, health);
@@ -65,8 +155,10 @@ int serve(const Config& config) {
     if (ec) return;
     spdlog::info("signal {} received: stopping (in-flight requests may finish)", signal);
     health_timer.cancel();
-    server.stop([&io] {
+    if (site) site->processor.stop();
+    server.stop([&] {
       spdlog::info("all connections closed");
+      if (site) site->stop();
       io.stop();
     });
   });

@@ -36,29 +36,35 @@ Column references(Column c, std::string table) {
   return c;
 }
 
+// A foreign key that list queries filter by, so buffered records get an index set on it.
+Column indexed_reference(Column c, std::string table) {
+  c.indexed = true;
+  return references(std::move(c), std::move(table));
+}
+
 std::vector<Table> project_tables() {
   using T = ColumnType;
   return {
       {"executed_obs_unit",
-       {col("id", T::uuid), references(col("obs_unit_id", T::integer), "obs_unit"),
+       {col("id", T::uuid), indexed_reference(col("obs_unit_id", T::integer), "obs_unit"),
         updatable(one_of(col("status", T::text), kObservationStatuses)),
         col("start_time", T::timestamptz), updatable(nullable(col("end_time", T::timestamptz))),
         col("conditions", T::json_object), col("created_at", T::timestamptz),
         updatable(col("updated_at", T::timestamptz))}},
       {"executed_obs_unit_status_change",
        {col("id", T::uuid),
-        references(col("executed_obs_unit_id", T::uuid), "executed_obs_unit"),
+        indexed_reference(col("executed_obs_unit_id", T::uuid), "executed_obs_unit"),
         nullable(one_of(col("from_status", T::text), kObservationStatuses)),
         one_of(col("to_status", T::text), kObservationStatuses),
         nullable(col("reason", T::text)), col("changed_at", T::timestamptz)}},
       {"instrument_module_configuration",
        {col("id", T::uuid),
-        references(col("executed_obs_unit_id", T::uuid), "executed_obs_unit"),
+        indexed_reference(col("executed_obs_unit_id", T::uuid), "executed_obs_unit"),
         references(col("instrument_module_id", T::integer), "instrument_module"),
         col("configuration", T::json_object), col("recorded_at", T::timestamptz)}},
       {"raw_data_package",
        {col("id", T::uuid), col("name", T::text),
-        references(col("executed_obs_unit_id", T::uuid), "executed_obs_unit"),
+        indexed_reference(col("executed_obs_unit_id", T::uuid), "executed_obs_unit"),
         references(col("instrument_module_id", T::integer), "instrument_module"),
         updatable(one_of(col("status", T::text), {"building", "complete"})),
         updatable(one_of(col("state", T::text), {"waiting", "transferring", "archived", "failed"})),
@@ -67,9 +73,9 @@ std::vector<Table> project_tables() {
         col("created_at", T::timestamptz), updatable(col("updated_at", T::timestamptz))}},
       {"raw_data_file",
        {col("id", T::uuid), col("name", T::text), col("relative_path", T::text),
-        references(col("executed_obs_unit_id", T::uuid), "executed_obs_unit"),
+        indexed_reference(col("executed_obs_unit_id", T::uuid), "executed_obs_unit"),
         references(col("instrument_module_id", T::integer), "instrument_module"),
-        updatable(references(nullable(col("raw_data_package_id", T::uuid)), "raw_data_package")),
+        updatable(indexed_reference(nullable(col("raw_data_package_id", T::uuid)), "raw_data_package")),
         col("size_bytes", T::bigint), col("checksum", T::text),
         nullable(col("file_type", T::text)), col("created_at", T::timestamptz)}},
   };

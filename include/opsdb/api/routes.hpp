@@ -11,6 +11,10 @@
 
 namespace opsdb {
 
+class TransactionBuffer;
+class DrainProcessor;
+class LsnTracker;
+
 /// What the handlers work with. All references outlive the router.
 struct ApiServices {
   const Config& config;
@@ -18,6 +22,10 @@ struct ApiServices {
   WriteSink& writes;   // critical endpoints
   Database& reads;     // read endpoints
   HealthMonitor& health;
+  // Secondary site only (null at the main site).
+  TransactionBuffer* buffer = nullptr;
+  DrainProcessor* processor = nullptr;
+  LsnTracker* lsn = nullptr;
 };
 
 /// The route table of DESIGN §9: every route with its method, pattern, required role, handler.

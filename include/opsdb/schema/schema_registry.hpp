@@ -18,6 +18,7 @@ struct Column {
   bool updatable = false;                  // may appear in an `update` step's `set`
   std::vector<std::string> allowed;        // enum values for text columns (empty = any)
   std::optional<std::string> references;   // table this column points to, if a foreign key
+  bool indexed = false;  // buffered records are indexed by this column for list queries
 };
 
 /// A table transactions may write, with its columns.

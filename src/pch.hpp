@@ -1,5 +1,6 @@
 #pragma once
-// Precompiled for the Asio/Beast translation units only; domain code never includes these.
+// Precompiled header of the library: the heavy third-party headers. Project headers under
+// include/ never pull Beast or Asio in; only the HTTP, Redis and app sources use them.
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>

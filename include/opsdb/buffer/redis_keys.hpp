@@ -1,0 +1,36 @@
+#pragma once
+
+#include <string>
+
+namespace opsdb {
+
+/// Every Redis key name of a site (DESIGN §5), in one place. All keys share the prefix
+/// `site:{SITE_NAME}:`.
+class RedisKeys {
+ public:
+  explicit RedisKeys(const std::string& site_name) : prefix_("site:" + site_name + ":") {}
+
+  const std::string& prefix() const { return prefix_; }
+  std::string buffer() const { return prefix_ + "transaction_buffer"; }
+  std::string status(const std::string& tx_id) const { return prefix_ + "transaction:" + tx_id; }
+  std::string record(const std::string& table, const std::string& id) const {
+    return prefix_ + "buffered:" + table + ":" + id;
+  }
+  std::string overlay(const std::string& table, const std::string& id) const {
+    return prefix_ + "read_buffer:" + table + ":" + id;
+  }
+  std::string index(const std::string& table, const std::string& column,
+                    const std::string& value) const {
+    return prefix_ + "index:" + table + ":" + column + ":" + value;
+  }
+  std::string awaiting_replication() const { return prefix_ + "awaiting_replication"; }
+  std::string failed() const { return prefix_ + "failed_transactions"; }
+  std::string resolved() const { return prefix_ + "resolved_transactions"; }
+  std::string processor_lock() const { return prefix_ + "processor_lock"; }
+  std::string events() const { return prefix_ + "events"; }
+
+ private:
+  std::string prefix_;
+};
+
+}  // namespace opsdb

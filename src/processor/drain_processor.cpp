@@ -1,0 +1,255 @@
+#include "opsdb/processor/drain_processor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "opsdb/core/timestamp.hpp"
+#include "opsdb/processor/backoff.hpp"
+
+namespace opsdb {
+namespace {
+
+constexpr auto kRateWindow = std::chrono::seconds(60);
+
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+}  // namespace
+
+DrainProcessor::DrainProcessor(const Config& config, DrainQueue& queue, Database& main_db,
+                               Scheduler& scheduler, const Clock& clock)
+    : config_(config), queue_(queue), main_db_(main_db), scheduler_(scheduler), clock_(clock) {}
+
+void DrainProcessor::start() {
+  started_ = true;
+  set_state("running");
+  // The first pass waits one interval, giving the Redis connection time to come up.
+  next(config_.background_processing_interval);
+}
+
+void DrainProcessor::stop() {
+  stopped_ = true;
+  set_state("stopped");
+}
+
+void DrainProcessor::next(std::chrono::milliseconds delay) {
+  if (stopped_) return;
+  scheduler_.after(delay, [this] { tick(); });
+}
+
+void DrainProcessor::set_state(const char* state, const std::string& error) {
+  std::lock_guard lock(mutex_);
+  if (stopped_ && std::string(state) != "stopped") return;
+  state_ = state;
+  if (!error.empty()) last_error_ = error;
+}
+
+void DrainProcessor::tick() {
+  if (stopped_) return;
+  {
+    std::lock_guard lock(mutex_);
+    last_run_ = clock_.now();
+  }
+  queue_.acquire_lease([this](bool held, std::string error) {
+    if (!error.empty()) {
+      if (!redis_failing_) spdlog::error("drain paused: the buffer (Redis) is unreachable: {}", error);
+      redis_failing_ = true;
+      set_state("waiting_for_redis", error);
+      return next(config_.background_processing_interval);
+    }
+    if (redis_failing_) spdlog::info("drain: the buffer (Redis) is reachable again");
+    redis_failing_ = false;
+    if (!held) {
+      // Another process of this site drains; stand by and try again later.
+      set_state("standby");
+      return next(config_.background_processing_interval);
+    }
+    queue_.peek_oldest(static_cast<std::size_t>(config_.drain_batch_size),
+                       [this](std::vector<std::string> docs, std::string error) {
+      if (!error.empty()) {
+        set_state("waiting_for_redis", error);
+        return next(config_.background_processing_interval);
+      }
+      if (docs.empty()) {
+        set_state("idle");
+        return next(config_.background_processing_interval);
+      }
+      std::vector<Transaction> txs;
+      for (const auto& doc : docs) {
+        try {
+          txs.push_back(Transaction::from_json(nlohmann::json::parse(doc)));
+        } catch (const std::exception& e) {
+          // Never executed, never silently dropped: a document that is not a valid
+          // transaction goes to the dead-letter queue once everything before it is applied.
+          if (txs.empty()) return dead_letter_garbage(doc, e.what());
+          break;
+        }
+      }
+      docs.resize(txs.size());
+      if (txs.front().id == failing_id_) {
+        const auto now = clock_.now();
+        if (now < retry_at_) {
+          set_state("retrying");
+          return next(std::chrono::ceil<std::chrono::milliseconds>(retry_at_ - now));
+        }
+        // After a data error the transaction is retried on its own.
+        txs.resize(1);
+        docs.resize(1);
+      }
+      run_batch(std::move(docs), std::move(txs));
+    });
+  });
+}
+
+void DrainProcessor::run_batch(std::vector<std::string> docs, std::vector<Transaction> txs) {
+  const auto started = std::chrono::steady_clock::now();
+  auto batch = txs;
+  main_db_.apply(std::move(batch), [this, docs = std::move(docs), txs = std::move(txs),
+                                    started](DbResult<ApplyResult> result) mutable {
+    const auto took = std::chrono::steady_clock::now() - started;
+    // Database callbacks arrive on a worker thread; continue on the event loop.
+    scheduler_.after(std::chrono::milliseconds(0),
+                     [this, docs = std::move(docs), txs = std::move(txs),
+                      result = std::move(result), took]() mutable {
+                       on_result(std::move(docs), std::move(txs), std::move(result), took);
+                     });
+  });
+}
+
+void DrainProcessor::on_result(std::vector<std::string> docs, std::vector<Transaction> txs,
+                               DbResult<ApplyResult> result,
+                               std::chrono::steady_clock::duration took) {
+  if (!result.ok()) {
+    ++connectivity_failures_;
+    const auto delay = backoff_delay(connectivity_failures_, config_.transaction_retry_delay,
+                                     config_.retry_max_delay);
+    if (connectivity_failures_ == 1) {
+      spdlog::warn("drain paused: main database unreachable ({}); retrying with backoff, "
+                   "nothing is counted against the {} pending transaction(s) of this batch",
+                   first_line(result.error.message), txs.size());
+    } else {
+      spdlog::debug("main database still unreachable (failure {}), next try in {} ms",
+                    connectivity_failures_, delay.count());
+    }
+    set_state("waiting_for_main_db", first_line(result.error.message));
+    return next(delay);
+  }
+  if (connectivity_failures_ > 0) {
+    spdlog::info("main database reachable again after {} failed attempt(s); draining",
+                 connectivity_failures_);
+    connectivity_failures_ = 0;
+  }
+  set_state("running");
+  auto& outcomes = result.value->outcomes;
+  std::size_t applied = 0;
+  while (applied < outcomes.size() && outcomes[applied].state != TxOutcome::State::failed) {
+    ++applied;
+  }
+  std::optional<TxOutcome> failure;
+  if (applied < outcomes.size()) failure = outcomes[applied];
+  const std::string failing_doc = failure ? docs[applied] : std::string{};
+
+  auto after_marking = [this, failure, failing_doc](std::string error) {
+    if (!error.empty()) {
+      // Committed on the main database but still in the buffer: the next pass re-applies
+      // them, and the ledger turns that into a skip.
+      spdlog::warn("drain: could not mark applied transactions in the buffer: {}", error);
+      set_state("waiting_for_redis", error);
+      return next(config_.background_processing_interval);
+    }
+    if (failure) return on_failure(failing_doc, failure->transaction_id, failure->error.message);
+    next(std::chrono::milliseconds(0));
+  };
+  if (applied == 0) return after_marking("");
+
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < applied; ++i) ids.push_back(txs[i].id);
+  if (failing_id_ == txs[0].id) failing_id_.clear();
+  docs.resize(applied);
+  record_applied(applied, took);
+  queue_.mark_applied(std::move(docs), std::move(ids), result.value->lsn, after_marking);
+}
+
+void DrainProcessor::on_failure(const std::string& doc, const std::string& id,
+                                const std::string& error) {
+  queue_.count_failure(id, error, [this, doc, id, error](int attempts, std::string redis_error) {
+    if (!redis_error.empty()) {
+      set_state("waiting_for_redis", redis_error);
+      return next(config_.background_processing_interval);
+    }
+    {
+      std::lock_guard lock(mutex_);
+      ++failed_attempts_;
+    }
+    if (attempts < config_.transaction_retry_attempts) {
+      const auto delay =
+          backoff_delay(attempts, config_.transaction_retry_delay, config_.retry_max_delay);
+      spdlog::warn("transaction {} rejected by the main database (attempt {}/{}): {}; retrying "
+                   "in {} ms",
+                   id, attempts, config_.transaction_retry_attempts, error, delay.count());
+      failing_id_ = id;
+      retry_at_ = clock_.now() + delay;
+      set_state("retrying", error);
+      return next(delay);
+    }
+    queue_.dead_letter(doc, id, error, attempts, [this, id, error, attempts](std::string e) {
+      if (!e.empty()) {
+        set_state("waiting_for_redis", e);
+        return next(config_.background_processing_interval);
+      }
+      spdlog::error("transaction {} moved to the dead-letter queue after {} attempts: {}", id,
+                    attempts, error);
+      {
+        std::lock_guard lock(mutex_);
+        ++dead_lettered_;
+      }
+      failing_id_.clear();
+      next(std::chrono::milliseconds(0));
+    });
+  });
+}
+
+void DrainProcessor::dead_letter_garbage(const std::string& doc, const std::string& error) {
+  auto parsed = nlohmann::json::parse(doc, nullptr, false);
+  std::string id = "unknown";
+  if (parsed.is_object() && parsed.contains("id") && parsed["id"].is_string()) id = parsed["id"];
+  spdlog::error("buffer holds an invalid transaction document ({}); moving it to the "
+                "dead-letter queue",
+                error);
+  queue_.dead_letter(doc, id, "invalid transaction document: " + error,
+                     0, [this](std::string e) {
+                       if (!e.empty()) set_state("waiting_for_redis", e);
+                       next(e.empty() ? std::chrono::milliseconds(0)
+                                      : config_.background_processing_interval);
+                     });
+}
+
+void DrainProcessor::record_applied(std::size_t count, std::chrono::steady_clock::duration took) {
+  std::lock_guard lock(mutex_);
+  processed_ += count;
+  const double per_tx = std::chrono::duration<double, std::milli>(took).count() / count;
+  avg_tx_ms_ = avg_tx_ms_ == 0 ? per_tx : 0.8 * avg_tx_ms_ + 0.2 * per_tx;
+  const auto now = clock_.now();
+  recent_.emplace_back(now, count);
+  while (!recent_.empty() && now - recent_.front().first > kRateWindow) recent_.pop_front();
+}
+
+nlohmann::json DrainProcessor::status() const {
+  std::lock_guard lock(mutex_);
+  const auto now = clock_.now();
+  std::size_t recent = 0;
+  for (const auto& [t, n] : recent_) {
+    if (now - t <= kRateWindow) recent += n;
+  }
+  const double attempts = static_cast<double>(processed_ + failed_attempts_);
+  return {{"status", state_},
+          {"last_run", last_run_ ? nlohmann::json(format_timestamp(*last_run_)) : nullptr},
+          {"transactions_processed", processed_},
+          {"failed_attempts", failed_attempts_},
+          {"dead_lettered", dead_lettered_},
+          {"success_rate", attempts == 0 ? 1.0 : static_cast<double>(processed_) / attempts},
+          {"processing_rate", static_cast<double>(recent) /
+                                  std::chrono::duration<double>(kRateWindow).count()},
+          {"average_execution_time_ms", avg_tx_ms_},
+          {"last_error", last_error_.empty() ? nlohmann::json(nullptr) : nlohmann::json(last_error_)}};
+}
+
+}  // namespace opsdb
