@@ -1,0 +1,239 @@
+// The drain's decisions, step by step, with a fake buffer, a fake main database, a manual clock
+// and a scheduler that runs nothing until told: no sleeping, no services.
+#include "opsdb/processor/drain_processor.hpp"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+
+#include "opsdb/buffer/transaction_buffer.hpp"
+#include "opsdb/processor/backoff.hpp"
+#include "opsdb/tx/transaction_builder.hpp"
+
+namespace opsdb {
+namespace {
+
+using std::chrono::milliseconds;
+
+TEST(Backoff, DoublesFromTheFirstDelayUpToTheCap) {
+  const milliseconds first(5000), max(60000);
+  EXPECT_EQ(backoff_delay(1, first, max), milliseconds(5000));
+  EXPECT_EQ(backoff_delay(2, first, max), milliseconds(10000));
+  EXPECT_EQ(backoff_delay(3, first, max), milliseconds(20000));
+  EXPECT_EQ(backoff_delay(4, first, max), milliseconds(40000));
+  EXPECT_EQ(backoff_delay(5, first, max), milliseconds(60000));
+  EXPECT_EQ(backoff_delay(500, first, max), milliseconds(60000));
+}
+
+// Runs scheduled work only when the test says so, advancing the manual clock.
+class StepScheduler final : public Scheduler {
+ public:
+  explicit StepScheduler(ManualClock& clock) : clock_(clock) {}
+  void after(milliseconds delay, std::function<void()> work) override {
+    pending_.push_back({delay, std::move(work)});
+  }
+  /// Runs the next scheduled item, advancing the clock by its delay; returns that delay.
+  milliseconds step() {
+    EXPECT_FALSE(pending_.empty()) << "nothing scheduled";
+    if (pending_.empty()) return milliseconds(-1);
+    auto [delay, work] = std::move(pending_.front());
+    pending_.pop_front();
+    clock_.advance(delay);
+    work();
+    return delay;
+  }
+  /// Runs items until one with a non-zero delay is next; returns that delay.
+  milliseconds run_until_wait() {
+    while (!pending_.empty() && pending_.front().first.count() == 0) step();
+    return pending_.empty() ? milliseconds(-1) : pending_.front().first;
+  }
+
+ private:
+  ManualClock& clock_;
+  std::deque<std::pair<milliseconds, std::function<void()>>> pending_;
+};
+
+// An in-memory buffer that answers at once.
+class FakeQueue final : public DrainQueue {
+ public:
+  std::deque<std::string> docs;  // oldest first
+  std::vector<std::string> applied;
+  std::vector<std::string> dead;
+  std::map<std::string, int> attempts;
+
+  void acquire_lease(std::function<void(bool, std::string)> done) override { done(true, ""); }
+  void peek_oldest(std::size_t count,
+                   std::function<void(std::vector<std::string>, std::string)> done) override {
+    std::vector<std::string> out(docs.begin(), docs.begin() + std::min(count, docs.size()));
+    done(out, "");
+  }
+  void mark_applied(std::vector<std::string> batch, std::vector<std::string> ids, std::string,
+                    Done done) override {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      EXPECT_EQ(docs.front(), batch[i]);
+      docs.pop_front();
+      applied.push_back(ids[i]);
+    }
+    done("");
+  }
+  void count_failure(const std::string& id, const std::string&,
+                     std::function<void(int, std::string)> done) override {
+    done(++attempts[id], "");
+  }
+  void dead_letter(std::string doc, std::string id, std::string, int, Done done) override {
+    EXPECT_EQ(docs.front(), doc);
+    docs.pop_front();
+    dead.push_back(id);
+    done("");
+  }
+};
+
+// A main database that fails as scripted: down (connectivity) or rejecting given transactions.
+class FakeMainDb final : public Database {
+ public:
+  bool down = false;
+  std::set<std::string> rejected;
+  std::vector<std::size_t> batch_sizes;
+
+  void query(SqlQuery, Callback<nlohmann::json> done) override {
+    done(DbResult<nlohmann::json>::success(nlohmann::json::array()));
+  }
+  void apply(std::vector<Transaction> txs, Callback<ApplyResult> done) override {
+    batch_sizes.push_back(txs.size());
+    if (down) {
+      return done(DbResult<ApplyResult>::failure({DbError::Kind::connectivity, "", "refused"}));
+    }
+    ApplyResult result;
+    result.lsn = "0/10";
+    for (const auto& tx : txs) {
+      TxOutcome o;
+      o.transaction_id = tx.id;
+      if (rejected.count(tx.id)) {
+        o.state = TxOutcome::State::failed;
+        o.error = {DbError::Kind::data, "23505", "duplicate key"};
+        result.outcomes.push_back(o);
+        break;
+      }
+      result.outcomes.push_back(o);
+    }
+    done(DbResult<ApplyResult>::success(result));
+  }
+};
+
+class DrainProcessorTest : public ::testing::Test {
+ protected:
+  DrainProcessorTest() {
+    config_.transaction_retry_attempts = 3;
+    config_.transaction_retry_delay = milliseconds(200);
+    config_.retry_max_delay = milliseconds(1000);
+    config_.background_processing_interval = milliseconds(50);
+    config_.drain_batch_size = 10;
+  }
+
+  std::string buffer(int n = 1) {
+    std::string last;
+    for (int i = 0; i < n; ++i) {
+      auto tx = builder_.start_observation({{"obs_unit_id", 1}}).tx;
+      queue_.docs.push_back(tx.to_json().dump());
+      last = tx.id;
+    }
+    return last;
+  }
+
+  Config config_;
+  ManualClock clock_;
+  StepScheduler scheduler_{clock_};
+  FakeQueue queue_;
+  FakeMainDb db_;
+  TransactionBuilder builder_{"observatory", clock_};
+  DrainProcessor processor_{config_, queue_, db_, scheduler_, clock_};
+};
+
+TEST_F(DrainProcessorTest, DrainsInOrderInBatches) {
+  buffer(25);
+  std::vector<std::string> expected;
+  for (const auto& d : queue_.docs) expected.push_back(nlohmann::json::parse(d)["id"]);
+  processor_.start();
+  scheduler_.step();  // the first pass
+  scheduler_.run_until_wait();
+  EXPECT_TRUE(queue_.docs.empty());
+  EXPECT_EQ(queue_.applied, expected);
+  EXPECT_EQ(db_.batch_sizes, (std::vector<std::size_t>{10, 10, 5}));
+  EXPECT_EQ(processor_.status()["transactions_processed"], 25);
+}
+
+TEST_F(DrainProcessorTest, ConnectivityFailuresBackOffAndCountNothing) {
+  buffer(3);
+  db_.down = true;
+  processor_.start();
+  scheduler_.step();
+  std::vector<milliseconds> waits;
+  for (int i = 0; i < 5; ++i) {
+    waits.push_back(scheduler_.run_until_wait());
+    scheduler_.step();
+  }
+  EXPECT_EQ(waits, (std::vector<milliseconds>{milliseconds(200), milliseconds(400),
+                                              milliseconds(800), milliseconds(1000),
+                                              milliseconds(1000)}));
+  EXPECT_TRUE(queue_.attempts.empty());
+  EXPECT_TRUE(queue_.dead.empty());
+  EXPECT_EQ(processor_.status()["status"], "waiting_for_main_db");
+  db_.down = false;
+  scheduler_.run_until_wait();
+  scheduler_.step();  // the next probe finds the database back
+  scheduler_.run_until_wait();
+  EXPECT_EQ(queue_.applied.size(), 3u);
+  EXPECT_EQ(processor_.status()["status"], "idle");
+}
+
+TEST_F(DrainProcessorTest, DataErrorKeepsEarlierWritesRetriesAloneThenDeadLetters) {
+  buffer(2);
+  auto bad = buffer();
+  buffer(2);
+  db_.rejected.insert(bad);
+  processor_.start();
+  scheduler_.step();
+  // The two before it are applied at once; the bad one waits 200 ms, then 400 ms.
+  EXPECT_EQ(scheduler_.run_until_wait(), milliseconds(200));
+  EXPECT_EQ(queue_.applied.size(), 2u);
+  scheduler_.step();
+  EXPECT_EQ(scheduler_.run_until_wait(), milliseconds(400));
+  EXPECT_EQ(db_.batch_sizes.back(), 1u) << "a failing transaction is retried alone";
+  scheduler_.step();
+  scheduler_.run_until_wait();
+  EXPECT_EQ(queue_.attempts[bad], 3);
+  EXPECT_EQ(queue_.dead, std::vector<std::string>{bad});
+  EXPECT_EQ(queue_.applied.size(), 4u) << "the drain continues after a dead letter";
+  EXPECT_TRUE(queue_.docs.empty());
+}
+
+TEST_F(DrainProcessorTest, AnInvalidDocumentIsDeadLetteredNotExecuted) {
+  queue_.docs.push_back("{\"id\": \"x\", \"steps\": [{\"op\": \"drop\"}]}");
+  buffer(1);
+  processor_.start();
+  scheduler_.step();
+  scheduler_.run_until_wait();
+  EXPECT_EQ(queue_.dead, std::vector<std::string>{"x"});
+  EXPECT_EQ(queue_.applied.size(), 1u);
+  EXPECT_EQ(db_.batch_sizes, std::vector<std::size_t>{1});
+}
+
+TEST_F(DrainProcessorTest, StopEndsTheLoop) {
+  buffer(1);
+  processor_.start();
+  processor_.stop();
+  scheduler_.step();
+  EXPECT_EQ(scheduler_.run_until_wait(), milliseconds(-1));
+  EXPECT_FALSE(processor_.running());
+}
+
+TEST(Lsn, ParsesAsSixtyFourBitNumberNotAsText) {
+  EXPECT_EQ(parse_lsn("0/10"), 16u);
+  EXPECT_EQ(parse_lsn("1/0"), 1ull << 32);
+  EXPECT_GT(*parse_lsn("10/0"), *parse_lsn("9/FFFFFFFF"));  // "10/0" < "9/..." as strings
+  EXPECT_FALSE(parse_lsn("garbage"));
+  EXPECT_FALSE(parse_lsn("1/"));
+}
+
+}  // namespace
+}  // namespace opsdb
