@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Development server: dependencies, build, local stack, migrations and demo data, then
-# `ops-db-api serve` in the foreground. SITE_TYPE defaults to main (set SITE_TYPE=secondary
-# for a site instance). The stack keeps running afterwards; stop it with
+# `ops-db-api serve` in the foreground. SITE_TYPE defaults to secondary (set SITE_TYPE=main
+# for the Cologne behaviour). The stack keeps running afterwards; stop it with
 # scripts/stack.sh stop.
 set -euo pipefail
 
@@ -14,7 +14,7 @@ cmake --build build -j"${BUILD_JOBS:-2}"
 scripts/stack.sh start
 
 eval "$(scripts/stack.sh env)"
-export SITE_TYPE=${SITE_TYPE:-main}
+export SITE_TYPE=${SITE_TYPE:-secondary}
 
 build/ops-db-api migrate
 build/ops-db-api seed-demo

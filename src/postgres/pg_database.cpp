@@ -97,9 +97,9 @@ struct PgDatabase::Impl {
         worker.socket = conn->sock();
         worker.deadline = (SteadyClock::now() + call_deadline()).time_since_epoch().count();
         task.job(*conn);
-        worker.deadline = 0;
+        disarm(worker);
       } catch (const std::exception& e) {
-        worker.deadline = 0;
+        disarm(worker);
         auto error = translate(e);
         if (error.kind == DbError::Kind::connectivity) {
           // The connection may be unusable or in an unknown state: start afresh next time.
@@ -109,6 +109,13 @@ struct PgDatabase::Impl {
         task.fail(std::move(error));
       }
     }
+  }
+
+  // Under the mutex the watchdog scans with, so it never shuts down a socket whose call has
+  // ended (and whose descriptor may be closed and reused after this).
+  void disarm(Worker& worker) {
+    std::lock_guard lock(mutex);
+    worker.deadline = 0;
   }
 
   // Frees workers stuck in a call past its deadline by shutting their socket down; libpq then

@@ -17,6 +17,15 @@ Config stack_config() {
   return config;
 }
 
+DbConfig superuser(const DbConfig& db) {
+  DbConfig su = db;
+  const char* socket_dir = std::getenv("STACK_PG_SOCKET_DIR");
+  su.host = socket_dir ? socket_dir : "/var/run/postgresql";
+  su.user = "postgres";
+  su.password.clear();
+  return su;
+}
+
 std::map<std::string, std::string> stack_environment() {
   std::map<std::string, std::string> env;
   for (const auto& [key, value] : process_environment()) {

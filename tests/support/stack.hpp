@@ -10,6 +10,10 @@ namespace opsdb::test {
 /// The local stack's addresses as exported by `scripts/stack.sh env` (defaults otherwise).
 Config stack_config();
 
+/// `db` reached as the PostgreSQL superuser over the stack's Unix socket (root only), for
+/// tests that operate the server itself (pause replay, ...).
+DbConfig superuser(const DbConfig& db);
+
 /// The environment variables a server process needs to reach the stack.
 std::map<std::string, std::string> stack_environment();
 

@@ -22,6 +22,7 @@ std::string error_of(const std::map<std::string, std::string>& env) {
 TEST(Config, DefaultsWhenNothingIsSet) {
   auto c = load({});
   EXPECT_EQ(c.site_name, "observatory");
+  EXPECT_EQ(c.site_type, SiteType::secondary);
   EXPECT_EQ(c.http_port, 8000);
   EXPECT_EQ(c.transaction_retry_attempts, 3);
   EXPECT_EQ(c.transaction_retry_delay, std::chrono::seconds(5));

@@ -26,7 +26,7 @@ struct DbConfig {
 /// The whole configuration, parsed and validated once at start (DESIGN §10).
 struct Config {
   std::string site_name = "observatory";
-  SiteType site_type = SiteType::main;  // secondary once buffering is built
+  SiteType site_type = SiteType::secondary;
 
   DbConfig main_db;   // MAIN_DB_*
   DbConfig local_db;  // LOCAL_DB_*: the local replica at a secondary site
