@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <random>
 #include <thread>
 
+#include "opsdb/core/timestamp.hpp"
 #include "support/http_client.hpp"
 #include "support/pg_probe.hpp"
 #include "support/server_process.hpp"
@@ -172,33 +174,37 @@ TEST_F(MainSiteTest, FilesPackagesAndFinalize) {
 }
 
 TEST_F(MainSiteTest, ListIsNewestFirstWithKeysetPagination) {
+  // A window of time no other run uses, so earlier runs' rows do not show up.
+  const auto base = std::chrono::sys_days{std::chrono::year{2031} / 1 / 1} +
+                    std::chrono::seconds(std::random_device{}() % 100'000'000);
+  const auto at = [&](int s) { return format_timestamp(base + std::chrono::seconds(s)); };
+  const std::string window = "obs_unit_id=3&since=" + at(0) + "&until=" + at(60);
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {
     auto r = http_json(port(), "POST", "/executed_obs_units/start",
-                       {{"obs_unit_id", 3}, {"start_time", "2030-01-0" + std::to_string(i + 1) +
-                                                               "T00:00:00Z"}});
+                       {{"obs_unit_id", 3}, {"start_time", at(i)}});
     ASSERT_EQ(r.status, 201);
     ids.push_back(r.json()["id"]);
   }
   std::vector<std::string> seen;
-  std::string target = "/executed_obs_units?obs_unit_id=3&since=2030-01-01T00:00:00Z&limit=2";
+  std::string target = "/executed_obs_units?" + window + "&limit=2";
   for (int page = 0; page < 5; ++page) {
     auto r = http_get(port(), target);
     ASSERT_EQ(r.status, 200) << r.body;
     auto doc = r.json();
     for (const auto& item : doc["items"]) seen.push_back(item["id"]);
     if (doc["next_cursor"].is_null()) break;
-    target = "/executed_obs_units?obs_unit_id=3&since=2030-01-01T00:00:00Z&limit=2&cursor=" +
+    target = "/executed_obs_units?" + window + "&limit=2&cursor=" +
              doc["next_cursor"].get<std::string>();
   }
   ASSERT_EQ(seen.size(), 5u);
   for (size_t i = 0; i < 5; ++i) EXPECT_EQ(seen[i], ids[4 - i]);
 
   // The older integer form lists the same observations.
-  auto compat = http_get(port(), "/executed_obs_units/3?since=2030-01-01T00:00:00Z&limit=10");
+  auto compat = http_get(port(), "/executed_obs_units/3?since=" + at(0) + "&until=" + at(60));
   ASSERT_EQ(compat.status, 200) << compat.body;
   EXPECT_EQ(compat.json()["count"], 5);
-  auto filtered = http_get(port(), "/executed_obs_units?obs_unit_id=3&status=completed&since=2030-01-01T00:00:00Z");
+  auto filtered = http_get(port(), "/executed_obs_units?" + window + "&status=completed");
   EXPECT_EQ(filtered.json()["count"], 0);
 }
 
