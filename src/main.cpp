@@ -58,8 +58,8 @@ int main(int argc, char** argv) {
     if (command == "serve") return opsdb::serve(config);
     if (command == "migrate") {
       auto applied = opsdb::migrate(config.main_db);
-      std::cout << (applied.empty() ? "schema is up to date" : "applied " +
-                                          std::to_string(applied.size()) + " migration(s)")
+      std::cout << (applied.empty() ? "schema is up to date"
+                                    : "applied " + std::to_string(applied.size()) + " migration(s)")
                 << "\n";
       return 0;
     }

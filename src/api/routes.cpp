@@ -2,9 +2,9 @@
 
 #include "opsdb/api/direct_writer.hpp"
 #include "opsdb/buffer/transaction_buffer.hpp"
+#include "opsdb/core/uuid.hpp"
 #include "opsdb/processor/drain_processor.hpp"
 #include "opsdb/processor/lsn_tracker.hpp"
-#include "opsdb/core/uuid.hpp"
 #include "opsdb/query/read_queries.hpp"
 
 namespace opsdb {
@@ -24,7 +24,8 @@ Response json_response(int status, const nlohmann::json& body) {
 }
 
 // Builds the transaction of one critical endpoint from its request.
-using Build = std::function<BuiltWrite(const TransactionBuilder&, const Request&, const PathParams&)>;
+using Build =
+    std::function<BuiltWrite(const TransactionBuilder&, const Request&, const PathParams&)>;
 
 // The one path every critical endpoint takes: validate and build → execute or buffer → respond.
 http::Handler write_handler(const ApiServices& s, Build build) {
@@ -34,14 +35,15 @@ http::Handler write_handler(const ApiServices& s, Build build) {
     auto body = write.response;
     body["transaction_id"] = write.tx.id;
     const int status = write.http_status;
-    s.writes.submit(std::move(write), [respond, body = std::move(body), status](WriteResult r) mutable {
-      if (r.error) {
-        respond(http::error_response(*r.error));
-        return;
-      }
-      body["status"] = r.status;
-      respond(json_response(status, body));
-    });
+    s.writes.submit(std::move(write),
+                    [respond, body = std::move(body), status](WriteResult r) mutable {
+                      if (r.error) {
+                        respond(http::error_response(*r.error));
+                        return;
+                      }
+                      body["status"] = r.status;
+                      respond(json_response(status, body));
+                    });
   };
 }
 
@@ -122,12 +124,15 @@ void secondary_health(const ApiServices& s, Respond respond) {
     doc["status"] = unhealthy ? "unhealthy" : (degraded ? "degraded" : "healthy");
     doc["problems"] = problems;
     doc["redis"] = redis_ok ? "connected" : "unreachable";
-    doc["main_database"] = processor["status"] == "waiting_for_main_db" ? "unreachable" : "reachable";
+    doc["main_database"] =
+        processor["status"] == "waiting_for_main_db" ? "unreachable" : "reachable";
     doc["transaction_buffer"] = {
         {"size", redis_ok ? stats["pending_transactions"] : nlohmann::json(nullptr)},
         {"failed", redis_ok ? stats["failed_transactions"] : nlohmann::json(nullptr)},
-        {"oldest_pending_seconds", redis_ok ? stats["oldest_pending_seconds"] : nlohmann::json(nullptr)},
-        {"awaiting_replication", redis_ok ? stats["awaiting_replication"] : nlohmann::json(nullptr)}};
+        {"oldest_pending_seconds",
+         redis_ok ? stats["oldest_pending_seconds"] : nlohmann::json(nullptr)},
+        {"awaiting_replication",
+         redis_ok ? stats["awaiting_replication"] : nlohmann::json(nullptr)}};
     doc["background_processor"] = processor;
     doc["replication"] = lsn;
     respond(json_response(unhealthy ? 503 : 200, doc));
@@ -135,10 +140,10 @@ void secondary_health(const ApiServices& s, Respond respond) {
 }
 
 void add_buffer_routes(http::Router& router, const ApiServices& s) {
-  router.add({"GET", "/health", Role::open,
-              [&s](const Request&, const PathParams&, Respond respond) {
-                secondary_health(s, std::move(respond));
-              }});
+  router.add(
+      {"GET", "/health", Role::open, [&s](const Request&, const PathParams&, Respond respond) {
+         secondary_health(s, std::move(respond));
+       }});
   router.add({"GET", "/buffer-stats", Role::open,
               [&s](const Request&, const PathParams&, Respond respond) {
                 s.buffer->stats([&s, respond](std::optional<ApiError> error, nlohmann::json doc) {
@@ -196,9 +201,8 @@ std::shared_ptr<http::Router> make_router(const ApiServices& s) {
     router->add({method, pattern, Role::observer, write_handler(s, std::move(build))});
   };
 
-  add_write("POST", "/executed_obs_units/start", [](auto& b, auto& r, auto&) {
-    return b.start_observation(parse_body(r.body));
-  });
+  add_write("POST", "/executed_obs_units/start",
+            [](auto& b, auto& r, auto&) { return b.start_observation(parse_body(r.body)); });
   add_write("PUT", "/executed_obs_units/{id}/finish", [](auto& b, auto& r, auto& p) {
     return b.finish_observation(p.at("id"), parse_body(r.body));
   });
@@ -209,15 +213,12 @@ std::shared_ptr<http::Router> make_router(const ApiServices& s) {
             [](auto& b, auto& r, auto& p) {
               return b.add_instrument_configuration(p.at("id"), parse_body(r.body));
             });
-  add_write("POST", "/raw_data_files", [](auto& b, auto& r, auto&) {
-    return b.register_file(parse_body(r.body));
-  });
-  add_write("POST", "/raw_data_files/bulk", [](auto& b, auto& r, auto&) {
-    return b.register_files(parse_body(r.body));
-  });
-  add_write("POST", "/raw_data_package", [](auto& b, auto& r, auto&) {
-    return b.create_package(parse_body(r.body));
-  });
+  add_write("POST", "/raw_data_files",
+            [](auto& b, auto& r, auto&) { return b.register_file(parse_body(r.body)); });
+  add_write("POST", "/raw_data_files/bulk",
+            [](auto& b, auto& r, auto&) { return b.register_files(parse_body(r.body)); });
+  add_write("POST", "/raw_data_package",
+            [](auto& b, auto& r, auto&) { return b.create_package(parse_body(r.body)); });
   add_write("PUT", "/raw_data_package/{id}/finalize", [](auto& b, auto& r, auto& p) {
     return b.finalize_package(p.at("id"), optional_body(r));
   });
@@ -264,11 +265,11 @@ std::shared_ptr<http::Router> make_router(const ApiServices& s) {
   if (s.buffer != nullptr) {
     add_buffer_routes(*router, s);
   } else {
-    router->add({"GET", "/health", Role::open,
-                 [&s](const Request&, const PathParams&, Respond respond) {
-                   auto [status, doc] = s.health.report();
-                   respond(json_response(status, doc));
-                 }});
+    router->add(
+        {"GET", "/health", Role::open, [&s](const Request&, const PathParams&, Respond respond) {
+           auto [status, doc] = s.health.report();
+           respond(json_response(status, doc));
+         }});
   }
   return router;
 }

@@ -115,11 +115,13 @@ int serve(const Config& config) {
   // The drain has a connection of its own so reads never queue behind a batch.
   PgDatabase main_db("main", config.main_db, secondary ? 1 : config.db_pool_size);
   std::unique_ptr<PgDatabase> replica;
-  if (secondary) replica = std::make_unique<PgDatabase>("local", config.local_db, config.db_pool_size);
+  if (secondary)
+    replica = std::make_unique<PgDatabase>("local", config.local_db, config.db_pool_size);
   Database& reads = secondary ? static_cast<Database&>(*replica) : main_db;
 
   std::unique_ptr<SecondarySite> site;
-  if (secondary) site = std::make_unique<SecondarySite>(io, config, main_db, reads, scheduler, clock);
+  if (secondary)
+    site = std::make_unique<SecondarySite>(io, config, main_db, reads, scheduler, clock);
   DirectWriter direct(main_db);
   TransactionBuilder builder(config.site_name, clock);
   HealthMonitor health(config, reads);

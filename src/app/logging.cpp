@@ -1,9 +1,10 @@
 #include "opsdb/app/logging.hpp"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
 
 namespace opsdb {
 namespace {

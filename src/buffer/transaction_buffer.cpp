@@ -179,7 +179,9 @@ std::vector<std::vector<std::string>> TransactionBuffer::enqueue_commands(
   for (const auto& step : tx.steps) {
     const Table& table = *registry.table(step.table);
     switch (step.op) {
-      case Step::Op::insert: cache_row(table, step.row); break;
+      case Step::Op::insert:
+        cache_row(table, step.row);
+        break;
       case Step::Op::insert_many:
         for (const auto& row : step.rows) cache_row(table, row);
         break;
@@ -212,14 +214,13 @@ std::vector<std::vector<std::string>> TransactionBuffer::enqueue_commands(
 
 void TransactionBuffer::enqueue(const Transaction& tx,
                                 std::function<void(std::optional<ApiError>)> done) {
-  redis_.transaction(enqueue_commands(tx, tx.to_json().dump()),
-                     [done = std::move(done)](Result r) {
-                       if (!r.ok()) {
-                         done(unavailable(r));
-                         return;
-                       }
-                       done(std::nullopt);
-                     });
+  redis_.transaction(enqueue_commands(tx, tx.to_json().dump()), [done = std::move(done)](Result r) {
+    if (!r.ok()) {
+      done(unavailable(r));
+      return;
+    }
+    done(std::nullopt);
+  });
 }
 
 void TransactionBuffer::acquire_lease(std::function<void(bool, std::string)> done) {
@@ -257,20 +258,20 @@ void TransactionBuffer::mark_applied(std::vector<std::string> docs, std::vector<
                                 std::to_string(docs.size())};
   for (auto& d : docs) args.push_back(std::move(d));
   for (auto& id : ids) args.push_back(std::move(id));
-  redis_.command(eval(kMarkApplied,
-                      {keys_.buffer(), keys_.processor_lock(), keys_.awaiting_replication()},
-                      std::move(args), true),
-                 [done = std::move(done)](Result r) { done(r.ok() ? "" : describe(r)); });
+  redis_.command(
+      eval(kMarkApplied, {keys_.buffer(), keys_.processor_lock(), keys_.awaiting_replication()},
+           std::move(args), true),
+      [done = std::move(done)](Result r) { done(r.ok() ? "" : describe(r)); });
 }
 
 void TransactionBuffer::count_failure(const std::string& id, const std::string& error,
                                       std::function<void(int, std::string)> done) {
-  redis_.transaction({{"HINCRBY", keys_.status(id), "attempts", "1"},
-                      {"HSET", keys_.status(id), "error", error}},
-                     [done = std::move(done)](Result r) {
-                       if (!r.ok() || r.reply.elements.empty()) return done(0, describe(r));
-                       done(static_cast<int>(r.reply.elements[0].integer), "");
-                     });
+  redis_.transaction(
+      {{"HINCRBY", keys_.status(id), "attempts", "1"}, {"HSET", keys_.status(id), "error", error}},
+      [done = std::move(done)](Result r) {
+        if (!r.ok() || r.reply.elements.empty()) return done(0, describe(r));
+        done(static_cast<int>(r.reply.elements[0].integer), "");
+      });
 }
 
 void TransactionBuffer::dead_letter(std::string doc, std::string id, std::string error,
@@ -313,8 +314,9 @@ void TransactionBuffer::oldest_awaiting(
                  });
 }
 
-void TransactionBuffer::awaiting_up_to(std::uint64_t lsn, std::size_t limit,
-                                       std::function<void(std::vector<std::string>, std::string)> done) {
+void TransactionBuffer::awaiting_up_to(
+    std::uint64_t lsn, std::size_t limit,
+    std::function<void(std::vector<std::string>, std::string)> done) {
   redis_.command({"ZRANGEBYSCORE", keys_.awaiting_replication(), "-inf", std::to_string(lsn),
                   "LIMIT", "0", std::to_string(limit)},
                  [done = std::move(done)](Result r) {
@@ -329,9 +331,9 @@ void TransactionBuffer::status(const std::string& tx_id, Reply done) {
   redis_.command({"HGETALL", keys_.status(tx_id)}, [tx_id, done = std::move(done)](Result r) {
     if (!r.ok()) return done(unavailable(r), nullptr);
     if (r.reply.elements.empty()) {
-      return done(ApiError(ErrorKind::not_found,
-                           "transaction " + tx_id + " is unknown here (never buffered, or its "
-                           "final status has expired)"),
+      return done(ApiError(ErrorKind::not_found, "transaction " + tx_id +
+                                                     " is unknown here (never buffered, or its "
+                                                     "final status has expired)"),
                   nullptr);
     }
     auto h = hash_to_json(r.reply);
@@ -373,13 +375,12 @@ void TransactionBuffer::stats(Reply done) {
                            }
                          }
                        }
-                       done(std::nullopt,
-                            {{"pending_transactions", e[0].integer},
-                             {"failed_transactions", e[1].integer},
-                             {"awaiting_replication", e[2].integer},
-                             {"oldest_pending_seconds", oldest},
-                             {"buffer_size_mb",
-                              static_cast<double>(e[4].integer) / (1024.0 * 1024.0)}});
+                       done(std::nullopt, {{"pending_transactions", e[0].integer},
+                                           {"failed_transactions", e[1].integer},
+                                           {"awaiting_replication", e[2].integer},
+                                           {"oldest_pending_seconds", oldest},
+                                           {"buffer_size_mb", static_cast<double>(e[4].integer) /
+                                                                  (1024.0 * 1024.0)}});
                      });
 }
 
@@ -397,25 +398,24 @@ void TransactionBuffer::failed(std::size_t limit, Reply done) {
 }
 
 void TransactionBuffer::find_failed(
-    const std::string& tx_id,
-    std::function<void(std::optional<std::string>, std::string)> done) {
+    const std::string& tx_id, std::function<void(std::optional<std::string>, std::string)> done) {
   // The dead-letter queue is short (people empty it); a scan is fine.
-  redis_.command({"LRANGE", keys_.failed(), "0", "-1"},
-                 [tx_id, done = std::move(done)](Result r) {
-                   if (!r.ok()) return done(std::nullopt, describe(r));
-                   for (const auto& e : r.reply.elements) {
-                     auto entry = nlohmann::json::parse(e.str, nullptr, false);
-                     if (entry.is_object() && entry.value("transaction_id", "") == tx_id) {
-                       return done(e.str, "");
-                     }
-                   }
-                   done(std::nullopt, "");
-                 });
+  redis_.command({"LRANGE", keys_.failed(), "0", "-1"}, [tx_id, done = std::move(done)](Result r) {
+    if (!r.ok()) return done(std::nullopt, describe(r));
+    for (const auto& e : r.reply.elements) {
+      auto entry = nlohmann::json::parse(e.str, nullptr, false);
+      if (entry.is_object() && entry.value("transaction_id", "") == tx_id) {
+        return done(e.str, "");
+      }
+    }
+    done(std::nullopt, "");
+  });
 }
 
 void TransactionBuffer::replay(const std::string& tx_id, Reply done) {
   find_failed(tx_id, [this, tx_id, done](std::optional<std::string> entry, std::string error) {
-    if (!error.empty()) return done(ApiError(ErrorKind::unavailable, "Redis is unavailable"), nullptr);
+    if (!error.empty())
+      return done(ApiError(ErrorKind::unavailable, "Redis is unavailable"), nullptr);
     if (!entry) {
       return done(ApiError(ErrorKind::not_found, "no failed transaction " + tx_id), nullptr);
     }
@@ -443,7 +443,8 @@ void TransactionBuffer::replay(const std::string& tx_id, Reply done) {
 void TransactionBuffer::resolve(const std::string& tx_id, const std::string& reason, Reply done) {
   find_failed(tx_id, [this, tx_id, reason, done](std::optional<std::string> entry,
                                                  std::string error) {
-    if (!error.empty()) return done(ApiError(ErrorKind::unavailable, "Redis is unavailable"), nullptr);
+    if (!error.empty())
+      return done(ApiError(ErrorKind::unavailable, "Redis is unavailable"), nullptr);
     if (!entry) {
       return done(ApiError(ErrorKind::not_found, "no failed transaction " + tx_id), nullptr);
     }

@@ -34,7 +34,8 @@ class Source {
   std::map<std::string, std::string> dotenv_;
 };
 
-[[noreturn]] void invalid(const std::string& key, const std::string& value, const std::string& why) {
+[[noreturn]] void invalid(const std::string& key, const std::string& value,
+                          const std::string& why) {
   throw ConfigError("invalid " + key + "=\"" + value + "\": " + why);
 }
 
@@ -139,7 +140,8 @@ std::string connection_string_with(const DbConfig& db, const std::string& passwo
   std::ostringstream s;
   s << "host=" << quote(db.host) << " port=" << db.port << " user=" << quote(db.user)
     << " dbname=" << quote(db.name) << " application_name='ops-db-api'"
-    << " connect_timeout=" << connect_s
+    << " connect_timeout="
+    << connect_s
     // Keepalives and tcp_user_timeout turn a silently dropped link into an error instead of an
     // endless wait; statement_timeout bounds a slow server.
     << " keepalives=1 keepalives_idle=5 keepalives_interval=2 keepalives_count=3"
@@ -204,7 +206,8 @@ Config load_config(const std::map<std::string, std::string>& env,
       invalid("SITE_NAME", c.site_name, "only letters, digits, '_' and '-' are allowed");
     }
   }
-  r.choice("SITE_TYPE", c.site_type, {{"main", SiteType::main}, {"secondary", SiteType::secondary}});
+  r.choice("SITE_TYPE", c.site_type,
+           {{"main", SiteType::main}, {"secondary", SiteType::secondary}});
   r.db("MAIN_DB_", c.main_db);
   c.local_db = c.main_db;
   r.db("LOCAL_DB_", c.local_db);
@@ -244,12 +247,16 @@ Config load_config(const std::map<std::string, std::string>& env,
   return c;
 }
 
-std::string connection_string(const DbConfig& db) { return connection_string_with(db, db.password); }
+std::string connection_string(const DbConfig& db) {
+  return connection_string_with(db, db.password);
+}
 
 std::string redacted_connection_string(const DbConfig& db) {
   return connection_string_with(db, db.password.empty() ? "" : "****");
 }
 
-const char* to_string(SiteType type) { return type == SiteType::main ? "main" : "secondary"; }
+const char* to_string(SiteType type) {
+  return type == SiteType::main ? "main" : "secondary";
+}
 
 }  // namespace opsdb

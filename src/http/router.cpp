@@ -49,16 +49,23 @@ int match(const std::string& pattern, const std::vector<std::string>& path, Path
 
 const char* role_name(Role role) {
   switch (role) {
-    case Role::open: return "open";
-    case Role::viewer: return "viewer";
-    case Role::observer: return "observer";
-    case Role::service: return "service";
-    case Role::admin: return "admin";
+    case Role::open:
+      return "open";
+    case Role::viewer:
+      return "viewer";
+    case Role::observer:
+      return "observer";
+    case Role::service:
+      return "service";
+    case Role::admin:
+      return "admin";
   }
   return "open";
 }
 
-void Router::add(Route route) { routes_.push_back(std::move(route)); }
+void Router::add(Route route) {
+  routes_.push_back(std::move(route));
+}
 
 Response error_response(const ApiError& error) {
   Response response;

@@ -36,7 +36,9 @@ DbError translate(const std::exception& e) {
   return DbError{DbError::Kind::connectivity, "", e.what()};
 }
 
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+std::string first_line(const std::string& text) {
+  return text.substr(0, text.find('\n'));
+}
 
 }  // namespace
 
@@ -48,7 +50,9 @@ struct PgDatabase::Impl {
   };
 
   Impl(std::string name, DbConfig config, int count)
-      : name(std::move(name)), config(std::move(config)), conninfo(connection_string(this->config)),
+      : name(std::move(name)),
+        config(std::move(config)),
+        conninfo(connection_string(this->config)),
         workers(static_cast<size_t>(count)) {
     for (auto& w : workers) w.thread = std::thread([this, &w] { run(w); });
     watchdog = std::thread([this] { watch(); });
@@ -128,8 +132,8 @@ struct PgDatabase::Impl {
       for (auto& w : workers) {
         auto deadline = w.deadline.load();
         if (deadline != 0 && now > deadline) {
-          spdlog::warn("{} database call exceeded its {} ms deadline; closing its connection",
-                       name, call_deadline().count());
+          spdlog::warn("{} database call exceeded its {} ms deadline; closing its connection", name,
+                       call_deadline().count());
           ::shutdown(w.socket.load(), SHUT_RDWR);
           w.deadline = 0;
         }
@@ -213,8 +217,8 @@ void PgDatabase::apply(std::vector<Transaction> transactions, Callback<ApplyResu
             committed_any = true;
           } else {
             outcome.state = TxOutcome::State::failed;
-            outcome.error = DbError{DbError::Kind::data, o.value("sqlstate", ""),
-                                    o.value("message", "")};
+            outcome.error =
+                DbError{DbError::Kind::data, o.value("sqlstate", ""), o.value("message", "")};
           }
           result.outcomes.push_back(std::move(outcome));
         }

@@ -10,7 +10,9 @@ namespace {
 
 constexpr auto kRateWindow = std::chrono::seconds(60);
 
-std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+std::string first_line(const std::string& s) {
+  return s.substr(0, s.find('\n'));
+}
 
 }  // namespace
 
@@ -50,7 +52,8 @@ void DrainProcessor::tick() {
   }
   queue_.acquire_lease([this](bool held, std::string error) {
     if (!error.empty()) {
-      if (!redis_failing_) spdlog::error("drain paused: the buffer (Redis) is unreachable: {}", error);
+      if (!redis_failing_)
+        spdlog::error("drain paused: the buffer (Redis) is unreachable: {}", error);
       redis_failing_ = true;
       set_state("waiting_for_redis", error);
       return next(config_.background_processing_interval);
@@ -62,40 +65,41 @@ void DrainProcessor::tick() {
       set_state("standby");
       return next(config_.background_processing_interval);
     }
-    queue_.peek_oldest(static_cast<std::size_t>(config_.drain_batch_size),
-                       [this](std::vector<std::string> docs, std::string error) {
-      if (!error.empty()) {
-        set_state("waiting_for_redis", error);
-        return next(config_.background_processing_interval);
-      }
-      if (docs.empty()) {
-        set_state("idle");
-        return next(config_.background_processing_interval);
-      }
-      std::vector<Transaction> txs;
-      for (const auto& doc : docs) {
-        try {
-          txs.push_back(Transaction::from_json(nlohmann::json::parse(doc)));
-        } catch (const std::exception& e) {
-          // Never executed, never silently dropped: a document that is not a valid
-          // transaction goes to the dead-letter queue once everything before it is applied.
-          if (txs.empty()) return dead_letter_garbage(doc, e.what());
-          break;
-        }
-      }
-      docs.resize(txs.size());
-      if (txs.front().id == failing_id_) {
-        const auto now = clock_.now();
-        if (now < retry_at_) {
-          set_state("retrying");
-          return next(std::chrono::ceil<std::chrono::milliseconds>(retry_at_ - now));
-        }
-        // After a data error the transaction is retried on its own.
-        txs.resize(1);
-        docs.resize(1);
-      }
-      run_batch(std::move(docs), std::move(txs));
-    });
+    queue_.peek_oldest(
+        static_cast<std::size_t>(config_.drain_batch_size),
+        [this](std::vector<std::string> docs, std::string error) {
+          if (!error.empty()) {
+            set_state("waiting_for_redis", error);
+            return next(config_.background_processing_interval);
+          }
+          if (docs.empty()) {
+            set_state("idle");
+            return next(config_.background_processing_interval);
+          }
+          std::vector<Transaction> txs;
+          for (const auto& doc : docs) {
+            try {
+              txs.push_back(Transaction::from_json(nlohmann::json::parse(doc)));
+            } catch (const std::exception& e) {
+              // Never executed, never silently dropped: a document that is not a valid
+              // transaction goes to the dead-letter queue once everything before it is applied.
+              if (txs.empty()) return dead_letter_garbage(doc, e.what());
+              break;
+            }
+          }
+          docs.resize(txs.size());
+          if (txs.front().id == failing_id_) {
+            const auto now = clock_.now();
+            if (now < retry_at_) {
+              set_state("retrying");
+              return next(std::chrono::ceil<std::chrono::milliseconds>(retry_at_ - now));
+            }
+            // After a data error the transaction is retried on its own.
+            txs.resize(1);
+            docs.resize(1);
+          }
+          run_batch(std::move(docs), std::move(txs));
+        });
   });
 }
 
@@ -106,11 +110,10 @@ void DrainProcessor::run_batch(std::vector<std::string> docs, std::vector<Transa
                                     started](DbResult<ApplyResult> result) mutable {
     const auto took = std::chrono::steady_clock::now() - started;
     // Database callbacks arrive on a worker thread; continue on the event loop.
-    scheduler_.after(std::chrono::milliseconds(0),
-                     [this, docs = std::move(docs), txs = std::move(txs),
-                      result = std::move(result), took]() mutable {
-                       on_result(std::move(docs), std::move(txs), std::move(result), took);
-                     });
+    scheduler_.after(
+        std::chrono::milliseconds(0),
+        [this, docs = std::move(docs), txs = std::move(txs), result = std::move(result),
+         took]() mutable { on_result(std::move(docs), std::move(txs), std::move(result), took); });
   });
 }
 
@@ -122,9 +125,10 @@ void DrainProcessor::on_result(std::vector<std::string> docs, std::vector<Transa
     const auto delay = backoff_delay(connectivity_failures_, config_.transaction_retry_delay,
                                      config_.retry_max_delay);
     if (connectivity_failures_ == 1) {
-      spdlog::warn("drain paused: main database unreachable ({}); retrying with backoff, "
-                   "nothing is counted against the {} pending transaction(s) of this batch",
-                   first_line(result.error.message), txs.size());
+      spdlog::warn(
+          "drain paused: main database unreachable ({}); retrying with backoff, "
+          "nothing is counted against the {} pending transaction(s) of this batch",
+          first_line(result.error.message), txs.size());
     } else {
       spdlog::debug("main database still unreachable (failure {}), next try in {} ms",
                     connectivity_failures_, delay.count());
@@ -182,9 +186,10 @@ void DrainProcessor::on_failure(const std::string& doc, const std::string& id,
     if (attempts < config_.transaction_retry_attempts) {
       const auto delay =
           backoff_delay(attempts, config_.transaction_retry_delay, config_.retry_max_delay);
-      spdlog::warn("transaction {} rejected by the main database (attempt {}/{}): {}; retrying "
-                   "in {} ms",
-                   id, attempts, config_.transaction_retry_attempts, error, delay.count());
+      spdlog::warn(
+          "transaction {} rejected by the main database (attempt {}/{}): {}; retrying "
+          "in {} ms",
+          id, attempts, config_.transaction_retry_attempts, error, delay.count());
       failing_id_ = id;
       retry_at_ = clock_.now() + delay;
       set_state("retrying", error);
@@ -211,15 +216,14 @@ void DrainProcessor::dead_letter_garbage(const std::string& doc, const std::stri
   auto parsed = nlohmann::json::parse(doc, nullptr, false);
   std::string id = "unknown";
   if (parsed.is_object() && parsed.contains("id") && parsed["id"].is_string()) id = parsed["id"];
-  spdlog::error("buffer holds an invalid transaction document ({}); moving it to the "
-                "dead-letter queue",
-                error);
-  queue_.dead_letter(doc, id, "invalid transaction document: " + error,
-                     0, [this](std::string e) {
-                       if (!e.empty()) set_state("waiting_for_redis", e);
-                       next(e.empty() ? std::chrono::milliseconds(0)
-                                      : config_.background_processing_interval);
-                     });
+  spdlog::error(
+      "buffer holds an invalid transaction document ({}); moving it to the "
+      "dead-letter queue",
+      error);
+  queue_.dead_letter(doc, id, "invalid transaction document: " + error, 0, [this](std::string e) {
+    if (!e.empty()) set_state("waiting_for_redis", e);
+    next(e.empty() ? std::chrono::milliseconds(0) : config_.background_processing_interval);
+  });
 }
 
 void DrainProcessor::record_applied(std::size_t count, std::chrono::steady_clock::duration took) {
@@ -240,16 +244,17 @@ nlohmann::json DrainProcessor::status() const {
     if (now - t <= kRateWindow) recent += n;
   }
   const double attempts = static_cast<double>(processed_ + failed_attempts_);
-  return {{"status", state_},
-          {"last_run", last_run_ ? nlohmann::json(format_timestamp(*last_run_)) : nullptr},
-          {"transactions_processed", processed_},
-          {"failed_attempts", failed_attempts_},
-          {"dead_lettered", dead_lettered_},
-          {"success_rate", attempts == 0 ? 1.0 : static_cast<double>(processed_) / attempts},
-          {"processing_rate", static_cast<double>(recent) /
-                                  std::chrono::duration<double>(kRateWindow).count()},
-          {"average_execution_time_ms", avg_tx_ms_},
-          {"last_error", last_error_.empty() ? nlohmann::json(nullptr) : nlohmann::json(last_error_)}};
+  return {
+      {"status", state_},
+      {"last_run", last_run_ ? nlohmann::json(format_timestamp(*last_run_)) : nullptr},
+      {"transactions_processed", processed_},
+      {"failed_attempts", failed_attempts_},
+      {"dead_lettered", dead_lettered_},
+      {"success_rate", attempts == 0 ? 1.0 : static_cast<double>(processed_) / attempts},
+      {"processing_rate",
+       static_cast<double>(recent) / std::chrono::duration<double>(kRateWindow).count()},
+      {"average_execution_time_ms", avg_tx_ms_},
+      {"last_error", last_error_.empty() ? nlohmann::json(nullptr) : nlohmann::json(last_error_)}};
 }
 
 }  // namespace opsdb

@@ -17,9 +17,13 @@ LsnTracker::LsnTracker(const Config& config, TransactionBuffer& buffer, Database
                        Scheduler& scheduler, const Clock& clock)
     : config_(config), buffer_(buffer), replica_(replica), scheduler_(scheduler), clock_(clock) {}
 
-void LsnTracker::start() { next(std::chrono::milliseconds(0)); }
+void LsnTracker::start() {
+  next(std::chrono::milliseconds(0));
+}
 
-void LsnTracker::stop() { stopped_ = true; }
+void LsnTracker::stop() {
+  stopped_ = true;
+}
 
 void LsnTracker::next(std::chrono::milliseconds delay) {
   if (stopped_) return;
@@ -38,52 +42,55 @@ void LsnTracker::tick() {
 }
 
 void LsnTracker::poll_replica(std::uint64_t oldest_lsn, const std::string& applied_at) {
-  replica_.query({"SELECT to_jsonb(pg_last_wal_replay_lsn()::text)::text", {}},
-                 [this, oldest_lsn, applied_at](DbResult<nlohmann::json> r) {
-    // Back onto the event loop before touching loop state.
-    scheduler_.after(std::chrono::milliseconds(0), [this, oldest_lsn, applied_at, r] {
-      std::optional<std::uint64_t> replay;
-      if (r.ok() && !r.value->empty() && (*r.value)[0].is_string()) {
-        std::lock_guard lock(mutex_);
-        replica_lsn_ = (*r.value)[0].get<std::string>();
-        replay = parse_lsn(replica_lsn_);
-      }
-      if (replay && *replay >= oldest_lsn) {
-        if (stalled_) spdlog::info("replication resumed: replica replayed {}", replica_lsn_);
-        stalled_ = false;
-        {
-          std::lock_guard lock(mutex_);
-          reported_stalled_ = false;
-        }
-        return buffer_.awaiting_up_to(*replay, kCleanBatch,
-                                      [this](std::vector<std::string> ids, std::string error) {
-          if (!error.empty() || ids.empty()) return next(config_.lsn_check_interval);
-          buffer_.mark_replicated(std::move(ids), [this](std::string e) {
-            next(e.empty() ? std::chrono::milliseconds(0) : config_.lsn_check_interval);
-          });
+  replica_.query(
+      {"SELECT to_jsonb(pg_last_wal_replay_lsn()::text)::text", {}},
+      [this, oldest_lsn, applied_at](DbResult<nlohmann::json> r) {
+        // Back onto the event loop before touching loop state.
+        scheduler_.after(std::chrono::milliseconds(0), [this, oldest_lsn, applied_at, r] {
+          std::optional<std::uint64_t> replay;
+          if (r.ok() && !r.value->empty() && (*r.value)[0].is_string()) {
+            std::lock_guard lock(mutex_);
+            replica_lsn_ = (*r.value)[0].get<std::string>();
+            replay = parse_lsn(replica_lsn_);
+          }
+          if (replay && *replay >= oldest_lsn) {
+            if (stalled_) spdlog::info("replication resumed: replica replayed {}", replica_lsn_);
+            stalled_ = false;
+            {
+              std::lock_guard lock(mutex_);
+              reported_stalled_ = false;
+            }
+            return buffer_.awaiting_up_to(
+                *replay, kCleanBatch, [this](std::vector<std::string> ids, std::string error) {
+                  if (!error.empty() || ids.empty()) return next(config_.lsn_check_interval);
+                  buffer_.mark_replicated(std::move(ids), [this](std::string e) {
+                    next(e.empty() ? std::chrono::milliseconds(0) : config_.lsn_check_interval);
+                  });
+                });
+          }
+          auto applied = parse_timestamp(applied_at);
+          const bool timed_out = applied && clock_.now() - *applied > config_.lsn_timeout;
+          if (timed_out && !stalled_) {
+            spdlog::warn(
+                "transactions applied at {} have not reached the replica after {} s "
+                "(replica at {}); keeping their caches and polling less often",
+                applied_at, config_.lsn_timeout.count() / 1000,
+                r.ok() ? replica_lsn_ : "unreachable: " + r.error.message);
+            stalled_ = true;
+            std::lock_guard lock(mutex_);
+            reported_stalled_ = true;
+          }
+          next(stalled_ ? std::max<std::chrono::milliseconds>(config_.lsn_check_interval,
+                                                              kStalledInterval)
+                        : config_.lsn_check_interval);
         });
-      }
-      auto applied = parse_timestamp(applied_at);
-      const bool timed_out = applied && clock_.now() - *applied > config_.lsn_timeout;
-      if (timed_out && !stalled_) {
-        spdlog::warn("transactions applied at {} have not reached the replica after {} s "
-                     "(replica at {}); keeping their caches and polling less often",
-                     applied_at, config_.lsn_timeout.count() / 1000,
-                     r.ok() ? replica_lsn_ : "unreachable: " + r.error.message);
-        stalled_ = true;
-        std::lock_guard lock(mutex_);
-        reported_stalled_ = true;
-      }
-      next(stalled_ ? std::max<std::chrono::milliseconds>(config_.lsn_check_interval,
-                                                          kStalledInterval)
-                    : config_.lsn_check_interval);
-    });
-  });
+      });
 }
 
 nlohmann::json LsnTracker::status() const {
   std::lock_guard lock(mutex_);
-  return {{"replica_lsn", replica_lsn_.empty() ? nlohmann::json(nullptr) : nlohmann::json(replica_lsn_)},
+  return {{"replica_lsn",
+           replica_lsn_.empty() ? nlohmann::json(nullptr) : nlohmann::json(replica_lsn_)},
           {"stalled", reported_stalled_}};
 }
 

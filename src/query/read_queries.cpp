@@ -23,7 +23,8 @@ int parse_int(const std::string& name, const std::string& text, int min, int max
 std::string parse_time(const std::string& name, const std::string& text) {
   auto canonical = canonical_timestamp(text);
   if (!canonical) {
-    throw ApiError(ErrorKind::bad_request, name + " must be an ISO-8601 timestamp with a time zone");
+    throw ApiError(ErrorKind::bad_request,
+                   name + " must be an ISO-8601 timestamp with a time zone");
   }
   return *canonical;
 }

@@ -6,8 +6,7 @@
 namespace opsdb {
 namespace {
 
-const std::vector<std::string> kObservationStatuses = {"running", "completed", "failed",
-                                                       "aborted"};
+const std::vector<std::string> kObservationStatuses = {"running", "completed", "failed", "aborted"};
 
 Column col(std::string name, ColumnType type) {
   Column c;
@@ -55,8 +54,8 @@ std::vector<Table> project_tables() {
        {col("id", T::uuid),
         indexed_reference(col("executed_obs_unit_id", T::uuid), "executed_obs_unit"),
         nullable(one_of(col("from_status", T::text), kObservationStatuses)),
-        one_of(col("to_status", T::text), kObservationStatuses),
-        nullable(col("reason", T::text)), col("changed_at", T::timestamptz)}},
+        one_of(col("to_status", T::text), kObservationStatuses), nullable(col("reason", T::text)),
+        col("changed_at", T::timestamptz)}},
       {"instrument_module_configuration",
        {col("id", T::uuid),
         indexed_reference(col("executed_obs_unit_id", T::uuid), "executed_obs_unit"),
@@ -75,9 +74,10 @@ std::vector<Table> project_tables() {
        {col("id", T::uuid), col("name", T::text), col("relative_path", T::text),
         indexed_reference(col("executed_obs_unit_id", T::uuid), "executed_obs_unit"),
         references(col("instrument_module_id", T::integer), "instrument_module"),
-        updatable(indexed_reference(nullable(col("raw_data_package_id", T::uuid)), "raw_data_package")),
-        col("size_bytes", T::bigint), col("checksum", T::text),
-        nullable(col("file_type", T::text)), col("created_at", T::timestamptz)}},
+        updatable(
+            indexed_reference(nullable(col("raw_data_package_id", T::uuid)), "raw_data_package")),
+        col("size_bytes", T::bigint), col("checksum", T::text), nullable(col("file_type", T::text)),
+        col("created_at", T::timestamptz)}},
   };
 }
 

@@ -11,9 +11,12 @@ namespace {
 
 const char* op_name(Step::Op op) {
   switch (op) {
-    case Step::Op::insert: return "insert";
-    case Step::Op::insert_many: return "insert_many";
-    case Step::Op::update: return "update";
+    case Step::Op::insert:
+      return "insert";
+    case Step::Op::insert_many:
+      return "insert_many";
+    case Step::Op::update:
+      return "update";
   }
   return "insert";
 }
@@ -52,8 +55,12 @@ nlohmann::json Transaction::to_json() const {
   for (const auto& step : steps) {
     nlohmann::json s = {{"op", op_name(step.op)}, {"table", step.table}};
     switch (step.op) {
-      case Step::Op::insert: s["row"] = step.row; break;
-      case Step::Op::insert_many: s["rows"] = step.rows; break;
+      case Step::Op::insert:
+        s["row"] = step.row;
+        break;
+      case Step::Op::insert_many:
+        s["rows"] = step.rows;
+        break;
       case Step::Op::update:
         s["id"] = step.id;
         s["set"] = step.set;
@@ -80,8 +87,12 @@ Transaction Transaction::from_json(const nlohmann::json& doc) {
       step.op = parse_op(s.at("op").get<std::string>());
       step.table = s.at("table").get<std::string>();
       switch (step.op) {
-        case Step::Op::insert: step.row = s.at("row"); break;
-        case Step::Op::insert_many: step.rows = s.at("rows"); break;
+        case Step::Op::insert:
+          step.row = s.at("row");
+          break;
+        case Step::Op::insert_many:
+          step.rows = s.at("rows");
+          break;
         case Step::Op::update:
           step.id = s.at("id").get<std::string>();
           step.set = s.at("set");
@@ -107,7 +118,9 @@ void check_against_registry(const Transaction& tx) {
     const Table* table = registry.table(step.table);
     if (table == nullptr) throw std::invalid_argument("unknown table '" + step.table + "'");
     switch (step.op) {
-      case Step::Op::insert: check_row(*table, step.row, false); break;
+      case Step::Op::insert:
+        check_row(*table, step.row, false);
+        break;
       case Step::Op::insert_many:
         if (!step.rows.is_array() || step.rows.empty()) {
           throw std::invalid_argument("insert_many into " + table->name + " needs rows");
@@ -115,7 +128,8 @@ void check_against_registry(const Transaction& tx) {
         for (const auto& row : step.rows) check_row(*table, row, false);
         break;
       case Step::Op::update:
-        if (!is_uuid(step.id)) throw std::invalid_argument("update of " + table->name + " needs a UUID id");
+        if (!is_uuid(step.id))
+          throw std::invalid_argument("update of " + table->name + " needs a UUID id");
         check_row(*table, step.set, true);
         break;
     }

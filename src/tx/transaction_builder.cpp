@@ -12,7 +12,9 @@ namespace {
 
 constexpr size_t kMaxBulkFiles = 10'000;
 
-const Table& table(const char* name) { return *SchemaRegistry::instance().table(name); }
+const Table& table(const char* name) {
+  return *SchemaRegistry::instance().table(name);
+}
 
 // Reads the fields of one JSON object, validating each against a registry column, collecting
 // every problem so the client learns all of them at once.
@@ -72,8 +74,8 @@ class BodyReader {
 void throw_if_problems(const nlohmann::json& problems) {
   if (problems.empty()) return;
   std::string first = problems[0]["field"].get<std::string>();
-  std::string message = (first.empty() ? "body" : first) + " " +
-                        problems[0]["message"].get<std::string>();
+  std::string message =
+      (first.empty() ? "body" : first) + " " + problems[0]["message"].get<std::string>();
   if (problems.size() > 1) message += " (and " + std::to_string(problems.size() - 1) + " more)";
   throw ApiError(ErrorKind::bad_request, message, {{"problems", problems}});
 }
@@ -88,8 +90,8 @@ nlohmann::json file_row(const nlohmann::json& body, nlohmann::json& problems,
   const auto& files = table("raw_data_file");
   BodyReader r(body, problems, prefix);
   nlohmann::json row = {{"id", new_uuid()}, {"created_at", now}};
-  for (const char* field : {"name", "relative_path", "executed_obs_unit_id",
-                            "instrument_module_id", "size_bytes", "checksum"}) {
+  for (const char* field : {"name", "relative_path", "executed_obs_unit_id", "instrument_module_id",
+                            "size_bytes", "checksum"}) {
     put_if(row, field, r.take(field, files, true));
   }
   put_if(row, "file_type", r.take("file_type", files, false));
@@ -132,8 +134,7 @@ nlohmann::json parse_body(const std::string& body) {
   try {
     return nlohmann::json::parse(body);
   } catch (const nlohmann::json::parse_error& e) {
-    throw ApiError(ErrorKind::bad_request, "request body is not valid JSON",
-                   {{"byte", e.byte}});
+    throw ApiError(ErrorKind::bad_request, "request body is not valid JSON", {{"byte", e.byte}});
   }
 }
 
@@ -224,8 +225,8 @@ BuiltWrite TransactionBuilder::finish_observation(const std::string& id_segment,
   BuiltWrite w{new_transaction("PUT /executed_obs_units/{id}/finish"), {{"id", id}}, 200};
   w.tx.steps.push_back(update("executed_obs_unit", id,
                               {{"status", status}, {"end_time", end_time}, {"updated_at", now}}));
-  w.tx.steps.push_back(insert("executed_obs_unit_status_change",
-                              status_change(id, status, reason, end_time)));
+  w.tx.steps.push_back(
+      insert("executed_obs_unit_status_change", status_change(id, status, reason, end_time)));
   return w;
 }
 
@@ -241,8 +242,7 @@ BuiltWrite TransactionBuilder::change_status(const std::string& id_segment,
   throw_if_problems(problems);
 
   BuiltWrite w{new_transaction("PUT /executed_obs_units/{id}/status"), {{"id", id}}, 200};
-  w.tx.steps.push_back(
-      update("executed_obs_unit", id, {{"status", status}, {"updated_at", now}}));
+  w.tx.steps.push_back(update("executed_obs_unit", id, {{"status", status}, {"updated_at", now}}));
   w.tx.steps.push_back(
       insert("executed_obs_unit_status_change", status_change(id, status, reason, now)));
   return w;
@@ -259,8 +259,8 @@ BuiltWrite TransactionBuilder::add_instrument_configuration(const std::string& i
   put_if(row, "instrument_module_id", r.take("instrument_module_id", configurations, true));
   put_if(row, "configuration", r.take("configuration", configurations, true));
   auto recorded_at = r.take("recorded_at", configurations, false);
-  row["recorded_at"] = recorded_at.is_null() ? nlohmann::json(format_timestamp(clock_.now()))
-                                             : recorded_at;
+  row["recorded_at"] =
+      recorded_at.is_null() ? nlohmann::json(format_timestamp(clock_.now())) : recorded_at;
   r.reject_unknown();
   throw_if_problems(problems);
 
@@ -307,9 +307,8 @@ BuiltWrite TransactionBuilder::register_files(const nlohmann::json& body) const 
     many.rows.push_back(std::move(row));
   }
   throw_if_problems(problems);
-  BuiltWrite w{new_transaction("POST /raw_data_files/bulk"),
-               {{"count", ids.size()}, {"ids", ids}},
-               201};
+  BuiltWrite w{
+      new_transaction("POST /raw_data_files/bulk"), {{"count", ids.size()}, {"ids", ids}}, 201};
   w.tx.steps.push_back(std::move(many));
   return w;
 }

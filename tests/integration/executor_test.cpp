@@ -53,9 +53,10 @@ TEST_F(ExecutorTest, ApplyingTheSameTransactionTwiceLeavesOneSetOfRows) {
                            "executed_obs_unit_id = $1",
                            {id}),
             1);
-  EXPECT_EQ(probe_->scalar("SELECT count(*) FROM buffered_transaction_log WHERE transaction_id = $1",
-                           {w.tx.id}),
-            1);
+  EXPECT_EQ(
+      probe_->scalar("SELECT count(*) FROM buffered_transaction_log WHERE transaction_id = $1",
+                     {w.tx.id}),
+      1);
 }
 
 TEST_F(ExecutorTest, ABatchStopsAtTheFirstDataErrorAndKeepsWhatCameBefore) {
@@ -72,9 +73,10 @@ TEST_F(ExecutorTest, ABatchStopsAtTheFirstDataErrorAndKeepsWhatCameBefore) {
   EXPECT_EQ(count("executed_obs_unit", a.response["id"]), 1);
   EXPECT_EQ(count("executed_obs_unit", bad.response["id"]), 0);
   EXPECT_EQ(count("executed_obs_unit", c.response["id"]), 0);
-  EXPECT_EQ(probe_->scalar("SELECT count(*) FROM buffered_transaction_log WHERE transaction_id = $1",
-                           {bad.tx.id}),
-            0);
+  EXPECT_EQ(
+      probe_->scalar("SELECT count(*) FROM buffered_transaction_log WHERE transaction_id = $1",
+                     {bad.tx.id}),
+      0);
 }
 
 TEST_F(ExecutorTest, AFailedStepRollsBackTheWholeTransaction) {

@@ -194,8 +194,8 @@ TEST_F(MainSiteTest, ListIsNewestFirstWithKeysetPagination) {
     auto doc = r.json();
     for (const auto& item : doc["items"]) seen.push_back(item["id"]);
     if (doc["next_cursor"].is_null()) break;
-    target = "/executed_obs_units?" + window + "&limit=2&cursor=" +
-             doc["next_cursor"].get<std::string>();
+    target = "/executed_obs_units?" + window +
+             "&limit=2&cursor=" + doc["next_cursor"].get<std::string>();
   }
   ASSERT_EQ(seen.size(), 5u);
   for (size_t i = 0; i < 5; ++i) EXPECT_EQ(seen[i], ids[4 - i]);
@@ -216,7 +216,8 @@ TEST_F(MainSiteTest, BadInputIsRefusedAndNothingIsWritten) {
   expect_refused(400, "POST", "/executed_obs_units/start", "{\"obs_unit_id\": 1, \"colour\": 2}");
   expect_refused(400, "POST", "/executed_obs_units/start",
                  "{\"obs_unit_id\": 1, \"status\": \"sleeping\"}");
-  auto unknown = expect_refused(422, "POST", "/executed_obs_units/start", "{\"obs_unit_id\": 999999}");
+  auto unknown =
+      expect_refused(422, "POST", "/executed_obs_units/start", "{\"obs_unit_id\": 999999}");
   EXPECT_NE(unknown["error"]["message"].get<std::string>().find("obs_unit_id"), std::string::npos);
   expect_refused(400, "PUT", "/executed_obs_units/not-a-uuid/finish", "{\"status\":\"completed\"}");
   expect_refused(404, "PUT", "/executed_obs_units/00000000-0000-4000-8000-000000000000/finish",
@@ -259,7 +260,8 @@ TEST_F(MainSiteTest, HealthReportsTheDatabase) {
 TEST(MainSiteDatabaseDown, WritesAnswer503AndHealthTurnsUnhealthy) {
   prepare_database();
   // A main DB address where nothing listens: connection refused.
-  ServerProcess server({{"SITE_TYPE", "main"}, {"MAIN_DB_PORT", std::to_string(free_port())},
+  ServerProcess server({{"SITE_TYPE", "main"},
+                        {"MAIN_DB_PORT", std::to_string(free_port())},
                         {"MAIN_DB_CONNECT_TIMEOUT", "1"}});
   auto r = http_json(server.port(), "POST", "/executed_obs_units/start", {{"obs_unit_id", 1}});
   EXPECT_EQ(r.status, 503) << r.body;

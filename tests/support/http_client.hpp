@@ -28,8 +28,7 @@ inline HttpResult http_get(std::uint16_t port, const std::string& target) {
 
 inline HttpResult http_json(std::uint16_t port, const std::string& method,
                             const std::string& target, const nlohmann::json& body) {
-  return http_request(port, method, target, body.dump(),
-                      {{"Content-Type", "application/json"}});
+  return http_request(port, method, target, body.dump(), {{"Content-Type", "application/json"}});
 }
 
 }  // namespace opsdb::test

@@ -36,8 +36,12 @@ std::map<std::string, std::string> stack_environment() {
   return env;
 }
 
-std::string server_binary() { return OPSDB_BINARY; }
-std::string source_dir() { return OPSDB_SOURCE_DIR; }
+std::string server_binary() {
+  return OPSDB_BINARY;
+}
+std::string source_dir() {
+  return OPSDB_SOURCE_DIR;
+}
 
 int shell(const std::string& command) {
   int status = std::system(command.c_str());

@@ -8,7 +8,9 @@
 namespace opsdb {
 namespace {
 
-Config load(const std::map<std::string, std::string>& env) { return load_config(env, std::nullopt); }
+Config load(const std::map<std::string, std::string>& env) {
+  return load_config(env, std::nullopt);
+}
 
 std::string error_of(const std::map<std::string, std::string>& env) {
   try {

@@ -172,9 +172,9 @@ TEST_F(DrainProcessorTest, ConnectivityFailuresBackOffAndCountNothing) {
     waits.push_back(scheduler_.run_until_wait());
     scheduler_.step();
   }
-  EXPECT_EQ(waits, (std::vector<milliseconds>{milliseconds(200), milliseconds(400),
-                                              milliseconds(800), milliseconds(1000),
-                                              milliseconds(1000)}));
+  EXPECT_EQ(waits,
+            (std::vector<milliseconds>{milliseconds(200), milliseconds(400), milliseconds(800),
+                                       milliseconds(1000), milliseconds(1000)}));
   EXPECT_TRUE(queue_.attempts.empty());
   EXPECT_TRUE(queue_.dead.empty());
   EXPECT_EQ(processor_.status()["status"], "waiting_for_main_db");

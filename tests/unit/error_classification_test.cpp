@@ -15,7 +15,8 @@ TEST(ErrorClassification, OutagesAndTransientConflictsAreConnectivity) {
 }
 
 TEST(ErrorClassification, ViolationsAndBadValuesAreData) {
-  for (const char* state : {"23505", "23503", "23514", "23502", "22P02", "22007", "P0002", "42703"}) {
+  for (const char* state :
+       {"23505", "23503", "23514", "23502", "22P02", "22007", "P0002", "42703"}) {
     EXPECT_EQ(classify_sqlstate(state), Kind::data) << state;
   }
 }

@@ -18,9 +18,8 @@ class TransactionBuilderTest : public ::testing::Test {
   const std::string obs_id_ = "6f1c1c9e-8d7a-4c55-9a55-0c8c0f5e7a11";
 
   json file(const std::string& path) {
-    return {{"name", "scan.fits"},   {"relative_path", path},
-            {"executed_obs_unit_id", obs_id_}, {"instrument_module_id", 1},
-            {"size_bytes", 1024},    {"checksum", "sha256:abc"}};
+    return {{"name", "scan.fits"},       {"relative_path", path}, {"executed_obs_unit_id", obs_id_},
+            {"instrument_module_id", 1}, {"size_bytes", 1024},    {"checksum", "sha256:abc"}};
   }
 };
 
@@ -130,13 +129,15 @@ TEST_F(TransactionBuilderTest, BulkFilesGetOneIdEachInOneTransaction) {
 TEST_F(TransactionBuilderTest, BulkFilesPointAtTheBadElement) {
   auto bad = file("a/2.fits");
   bad["size_bytes"] = -5;
-  auto details = expect_bad_request(
-      [&] { builder_.register_files(json::array({file("a/1.fits"), bad})); });
+  auto details = expect_bad_request([&] {
+    builder_.register_files(json::array({file("a/1.fits"), bad}));
+  });
   EXPECT_TRUE(has_problem(details, "[1].size_bytes"));
-  EXPECT_TRUE(has_problem(
-      expect_bad_request(
-          [&] { builder_.register_files(json::array({file("a/1.fits"), file("a/1.fits")})); }),
-      "[1].relative_path"));
+  EXPECT_TRUE(
+      has_problem(expect_bad_request([&] {
+                    builder_.register_files(json::array({file("a/1.fits"), file("a/1.fits")}));
+                  }),
+                  "[1].relative_path"));
   expect_bad_request([&] { builder_.register_files(json::array()); });
   expect_bad_request([&] { builder_.register_files(file("x")); });
 }
@@ -150,8 +151,8 @@ TEST_F(TransactionBuilderTest, FileRejectsMissingAndUnknownFields) {
   EXPECT_TRUE(has_problem(details, "colour"));
   auto g = file("b.fits");
   g["executed_obs_unit_id"] = "not-a-uuid";
-  EXPECT_TRUE(has_problem(expect_bad_request([&] { builder_.register_file(g); }),
-                          "executed_obs_unit_id"));
+  EXPECT_TRUE(
+      has_problem(expect_bad_request([&] { builder_.register_file(g); }), "executed_obs_unit_id"));
 }
 
 TEST_F(TransactionBuilderTest, PackageAttachesFilesByUpdatingThem) {

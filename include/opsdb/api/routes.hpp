@@ -19,8 +19,8 @@ class LsnTracker;
 struct ApiServices {
   const Config& config;
   const TransactionBuilder& builder;
-  WriteSink& writes;   // critical endpoints
-  Database& reads;     // read endpoints
+  WriteSink& writes;  // critical endpoints
+  Database& reads;    // read endpoints
   HealthMonitor& health;
   // Secondary site only (null at the main site).
   TransactionBuffer* buffer = nullptr;

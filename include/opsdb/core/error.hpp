@@ -16,9 +16,9 @@ enum class ErrorKind {
   method_not_allowed,  // the path exists, the method does not
   conflict,            // the request contradicts current state
   payload_too_large,   // body over the configured limit
-  unprocessable,       // well-formed but refers to things that do not exist (unknown obs_unit_id...)
-  unavailable,         // a dependency (database, Redis) cannot be reached right now
-  internal,            // a bug or an unexpected failure
+  unprocessable,  // well-formed but refers to things that do not exist (unknown obs_unit_id...)
+  unavailable,    // a dependency (database, Redis) cannot be reached right now
+  internal,       // a bug or an unexpected failure
 };
 
 /// HTTP status code for an error kind.

@@ -16,11 +16,11 @@ namespace opsdb::http {
 
 struct ServerOptions {
   std::string address = "0.0.0.0";
-  std::uint16_t port = 8000;                        // 0 = pick a free port (tests)
-  std::size_t header_limit = 16 * 1024;             // bytes; larger headers get 431
-  std::size_t body_limit = 1024 * 1024;             // bytes; larger bodies get 413
-  std::chrono::milliseconds read_timeout{30'000};   // idle keep-alive / slow client limit
-  std::chrono::milliseconds shutdown_grace{10'000}; // in-flight requests get this long on stop
+  std::uint16_t port = 8000;                         // 0 = pick a free port (tests)
+  std::size_t header_limit = 16 * 1024;              // bytes; larger headers get 431
+  std::size_t body_limit = 1024 * 1024;              // bytes; larger bodies get 413
+  std::chrono::milliseconds read_timeout{30'000};    // idle keep-alive / slow client limit
+  std::chrono::milliseconds shutdown_grace{10'000};  // in-flight requests get this long on stop
 };
 
 /// HTTP/1.1 server on Beast: accepts on `io`, one strand per connection, dispatches each request

@@ -26,8 +26,8 @@ namespace opsdb {
 /// alone with backoff and, after TRANSACTION_RETRY_ATTEMPTS, moved to the dead-letter queue.
 class DrainProcessor {
  public:
-  DrainProcessor(const Config& config, DrainQueue& queue, Database& main_db,
-                 Scheduler& scheduler, const Clock& clock);
+  DrainProcessor(const Config& config, DrainQueue& queue, Database& main_db, Scheduler& scheduler,
+                 const Clock& clock);
 
   /// Starts the loop (on the scheduler). Call once.
   void start();

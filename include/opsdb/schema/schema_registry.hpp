@@ -15,9 +15,9 @@ struct Column {
   std::string name;
   ColumnType type = ColumnType::text;
   bool nullable = false;
-  bool updatable = false;                  // may appear in an `update` step's `set`
-  std::vector<std::string> allowed;        // enum values for text columns (empty = any)
-  std::optional<std::string> references;   // table this column points to, if a foreign key
+  bool updatable = false;                 // may appear in an `update` step's `set`
+  std::vector<std::string> allowed;       // enum values for text columns (empty = any)
+  std::optional<std::string> references;  // table this column points to, if a foreign key
   bool indexed = false;  // buffered records are indexed by this column for list queries
 };
 

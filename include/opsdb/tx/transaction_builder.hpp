@@ -21,7 +21,8 @@ struct BuiltWrite {
 /// Invalid input throws ApiError(bad_request) listing every problem in `details`.
 class TransactionBuilder {
  public:
-  TransactionBuilder(std::string site, const Clock& clock) : site_(std::move(site)), clock_(clock) {}
+  TransactionBuilder(std::string site, const Clock& clock)
+      : site_(std::move(site)), clock_(clock) {}
 
   BuiltWrite start_observation(const nlohmann::json& body) const;
   BuiltWrite finish_observation(const std::string& id, const nlohmann::json& body) const;
