@@ -85,11 +85,18 @@ struct SecondarySite {
     processor.start();
     if (lsn_enabled) lsn.start();
   }
-  void stop() {
+  // Stops the loops, hands the drain lease back so a successor need not wait for it to
+  // expire, then closes the Redis connections and calls `done`.
+  void stop(std::function<void()> done) {
     processor.stop();
     lsn.stop();
-    redis.stop();
-    drain_redis.stop();
+    drain_buffer.release_lease([this, done = std::move(done)](std::string error) {
+      if (!error.empty())
+        spdlog::warn("drain lease not released ({}); it expires by itself", error);
+      redis.stop();
+      drain_redis.stop();
+      done();
+    });
   }
 
   // Client writes and the drain use separate connections, so a large drain batch never
@@ -160,8 +167,8 @@ int serve(const Config& config) {
     if (site) site->processor.stop();
     server.stop([&] {
       spdlog::info("all connections closed");
-      if (site) site->stop();
-      io.stop();
+      if (!site) return io.stop();
+      site->stop([&io] { io.stop(); });
     });
   });
 

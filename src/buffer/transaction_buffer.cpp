@@ -15,6 +15,7 @@ namespace {
 
 using redis::Result;
 
+// The drain lease outlives a crashed holder by this long before another process may take it.
 constexpr auto kLeaseMs = "30000";
 
 // Removes the cache entries a transaction wrote at enqueue (listed in its status hash) and
@@ -92,6 +93,26 @@ redis.call('PUBLISH', ARGV[1] .. 'events',
 return #ARGV - 3
 )lua";
 
+// KEYS: lock. ARGV: instance.
+constexpr const char* kReleaseLease = R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+)lua";
+
+// KEYS: failed. ARGV: entry, then commands, each as its argument count followed by the
+// arguments. Runs the commands only if this call removed `entry` from the dead-letter queue,
+// so two operators acting on one failed transaction cannot both succeed.
+constexpr const char* kTakeFailed = R"lua(
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
+local i = 2
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  redis.call(unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+end
+return 1
+)lua";
+
 // KEYS: lock. ARGV: instance, ttl ms.
 constexpr const char* kLease = R"lua(
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -133,6 +154,26 @@ nlohmann::json hash_to_json(const redis::Reply& reply) {
   return doc;
 }
 
+// The lease holder's name: host and HTTP port. Two live servers cannot share both, and a server
+// restarted in place is the same drainer, so it takes its lease back at once after a crash.
+std::string lease_identity(const Config& config) {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  if (config.http_port == 0) return std::string(host) + ":" + new_uuid();
+  return std::string(host) + ":" + std::to_string(config.http_port);
+}
+
+// The command list of kTakeFailed.
+std::vector<std::string> take_failed(const std::string& failed_key, const std::string& entry,
+                                     const std::vector<std::vector<std::string>>& cmds) {
+  std::vector<std::string> command{"EVAL", kTakeFailed, "1", failed_key, entry};
+  for (const auto& c : cmds) {
+    command.push_back(std::to_string(c.size()));
+    command.insert(command.end(), c.begin(), c.end());
+  }
+  return command;
+}
+
 }  // namespace
 
 std::optional<std::uint64_t> parse_lsn(const std::string& lsn) {
@@ -154,7 +195,7 @@ TransactionBuffer::TransactionBuffer(redis::RedisClient& redis, const Config& co
       config_(config),
       clock_(clock),
       keys_(config.site_name),
-      instance_(std::to_string(::getpid()) + "-" + new_uuid()) {}
+      instance_(lease_identity(config)) {}
 
 std::vector<std::vector<std::string>> TransactionBuffer::enqueue_commands(
     const Transaction& tx, const std::string& doc) const {
@@ -229,6 +270,11 @@ void TransactionBuffer::acquire_lease(std::function<void(bool, std::string)> don
                    if (!r.ok()) return done(false, describe(r));
                    done(r.reply.integer == 1, "");
                  });
+}
+
+void TransactionBuffer::release_lease(Done done) {
+  redis_.command(eval(kReleaseLease, {keys_.processor_lock()}, {instance_}),
+                 [done = std::move(done)](Result r) { done(r.ok() ? "" : describe(r)); });
 }
 
 void TransactionBuffer::peek_oldest(
@@ -427,13 +473,18 @@ void TransactionBuffer::replay(const std::string& tx_id, Reply done) {
                            std::string("the failed transaction cannot be replayed: ") + e.what()),
                   nullptr);
     }
-    // Removal from the dead-letter queue and the new enqueue happen together: a replay is
-    // either complete or has not happened. It goes behind everything pending (LPUSH); only the
-    // drain touches the tail. Should two replays race, the ledger makes the second a no-op.
+    // Removal from the dead-letter queue and the new enqueue happen in one script: a replay is
+    // either complete or has not happened, and only one of two racing operators wins. It goes
+    // behind everything pending (LPUSH); only the drain touches the tail.
     auto cmds = enqueue_commands(tx, tx.to_json().dump());
-    cmds.insert(cmds.begin(), {"LREM", keys_.failed(), "1", *entry});
-    redis_.transaction(std::move(cmds), [tx_id, done](Result r) {
+    redis_.command(take_failed(keys_.failed(), *entry, cmds), [tx_id, done](Result r) {
       if (!r.ok()) return done(unavailable(r), nullptr);
+      if (r.reply.integer == 0) {
+        return done(
+            ApiError(ErrorKind::conflict,
+                     "transaction " + tx_id + " was just replayed or resolved by someone else"),
+            nullptr);
+      }
       spdlog::info("failed transaction {} replayed: buffered again", tx_id);
       done(std::nullopt, {{"transaction_id", tx_id}, {"status", "buffered"}});
     });
@@ -441,29 +492,36 @@ void TransactionBuffer::replay(const std::string& tx_id, Reply done) {
 }
 
 void TransactionBuffer::resolve(const std::string& tx_id, const std::string& reason, Reply done) {
-  find_failed(tx_id, [this, tx_id, reason, done](std::optional<std::string> entry,
-                                                 std::string error) {
-    if (!error.empty())
-      return done(ApiError(ErrorKind::unavailable, "Redis is unavailable"), nullptr);
-    if (!entry) {
-      return done(ApiError(ErrorKind::not_found, "no failed transaction " + tx_id), nullptr);
-    }
-    const auto now = format_timestamp(clock_.now());
-    nlohmann::json record = {{"transaction_id", tx_id},
-                             {"reason", reason},
-                             {"resolved_at", now},
-                             {"entry", nlohmann::json::parse(*entry, nullptr, false)}};
-    redis_.transaction(
-        {{"LREM", keys_.failed(), "1", *entry},
-         {"LPUSH", keys_.resolved(), record.dump()},
-         {"HSET", keys_.status(tx_id), "state", "resolved", "resolution", reason},
-         {"EXPIRE", keys_.status(tx_id), std::to_string(config_.transaction_status_ttl.count())}},
-        [tx_id, reason, done](Result r) {
-          if (!r.ok()) return done(unavailable(r), nullptr);
-          spdlog::warn("failed transaction {} resolved without applying it: {}", tx_id, reason);
-          done(std::nullopt, {{"transaction_id", tx_id}, {"status", "resolved"}});
-        });
-  });
+  find_failed(
+      tx_id, [this, tx_id, reason, done](std::optional<std::string> entry, std::string error) {
+        if (!error.empty())
+          return done(ApiError(ErrorKind::unavailable, "Redis is unavailable"), nullptr);
+        if (!entry) {
+          return done(ApiError(ErrorKind::not_found, "no failed transaction " + tx_id), nullptr);
+        }
+        const auto now = format_timestamp(clock_.now());
+        nlohmann::json record = {{"transaction_id", tx_id},
+                                 {"reason", reason},
+                                 {"resolved_at", now},
+                                 {"entry", nlohmann::json::parse(*entry, nullptr, false)}};
+        redis_.command(
+            take_failed(keys_.failed(), *entry,
+                        {{"LPUSH", keys_.resolved(), record.dump()},
+                         {"HSET", keys_.status(tx_id), "state", "resolved", "resolution", reason},
+                         {"EXPIRE", keys_.status(tx_id),
+                          std::to_string(config_.transaction_status_ttl.count())}}),
+            [tx_id, reason, done](Result r) {
+              if (!r.ok()) return done(unavailable(r), nullptr);
+              if (r.reply.integer == 0) {
+                return done(ApiError(ErrorKind::conflict, "transaction " + tx_id +
+                                                              " was just replayed or resolved by "
+                                                              "someone else"),
+                            nullptr);
+              }
+              spdlog::warn("failed transaction {} resolved without applying it: {}", tx_id, reason);
+              done(std::nullopt, {{"transaction_id", tx_id}, {"status", "resolved"}});
+            });
+      });
 }
 
 }  // namespace opsdb

@@ -47,6 +47,7 @@ struct PgDatabase::Impl {
     std::thread thread;
     std::atomic<int> socket{-1};
     std::atomic<std::int64_t> deadline{0};  // steady-clock ns; 0 = idle
+    std::atomic<bool> timed_out{false};     // the watchdog closed the current call's socket
   };
 
   Impl(std::string name, DbConfig config, int count)
@@ -98,6 +99,7 @@ struct PgDatabase::Impl {
           conn = std::make_unique<pqxx::connection>(conninfo);
           note_connected();
         }
+        worker.timed_out = false;
         worker.socket = conn->sock();
         worker.deadline = (SteadyClock::now() + call_deadline()).time_since_epoch().count();
         task.job(*conn);
@@ -105,6 +107,12 @@ struct PgDatabase::Impl {
       } catch (const std::exception& e) {
         disarm(worker);
         auto error = translate(e);
+        if (worker.timed_out.exchange(false)) {
+          // libpq only sees a closed socket; say what really happened.
+          error = DbError{DbError::Kind::connectivity, "",
+                          name + " database gave no answer within " +
+                              std::to_string(call_deadline().count()) + " ms"};
+        }
         if (error.kind == DbError::Kind::connectivity) {
           // The connection may be unusable or in an unknown state: start afresh next time.
           conn.reset();
@@ -134,6 +142,7 @@ struct PgDatabase::Impl {
         if (deadline != 0 && now > deadline) {
           spdlog::warn("{} database call exceeded its {} ms deadline; closing its connection", name,
                        call_deadline().count());
+          w.timed_out = true;
           ::shutdown(w.socket.load(), SHUT_RDWR);
           w.deadline = 0;
         }

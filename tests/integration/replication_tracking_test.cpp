@@ -24,7 +24,7 @@ class ReplicationTrackingTest : public ::testing::Test {
     prepare_database();
     site_ = "t_" + new_uuid().substr(0, 8);
   }
-  void TearDown() override { redis_.delete_site(site_); }
+  void TearDown() override { redis_.delete_matching("site:" + site_ + ":*"); }
 
   std::map<std::string, std::string> env(bool tracking) {
     return {{"SITE_TYPE", "secondary"},
@@ -47,7 +47,7 @@ class ReplicationTrackingTest : public ::testing::Test {
   }
 
   std::string site_;
-  RedisSync redis_;
+  RedisProbe redis_;
 };
 
 TEST_F(ReplicationTrackingTest, CachesLiveUntilTheReplicaHasTheWrite) {

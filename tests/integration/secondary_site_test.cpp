@@ -14,6 +14,7 @@
 #include "support/fault.hpp"
 #include "support/http_client.hpp"
 #include "support/pg_probe.hpp"
+#include "support/redis_probe.hpp"
 #include "support/server_process.hpp"
 #include "support/stack.hpp"
 
@@ -38,8 +39,8 @@ std::map<std::string, std::string> secondary_env(const std::string& site) {
 }
 
 bool applied_state(const json& doc) {
-  return doc.is_object() && (doc.value("state", "") == "applied" ||
-                             doc.value("state", "") == "replicated");
+  return doc.is_object() &&
+         (doc.value("state", "") == "applied" || doc.value("state", "") == "replicated");
 }
 
 bool is_lsn(const json& v) {
@@ -157,7 +158,7 @@ class SecondarySiteTest : public ::testing::Test {
 };
 
 TEST_F(SecondarySiteTest, BufferedWritesAreAppliedInTheOrderTheyWereMade) {
-  start_server();
+  ASSERT_NO_FATAL_FAILURE(start_server());
   // Start, status change and finish of one observation, sent back to back so they are still
   // buffered together: applied out of order, the updates would hit a missing row or the final
   // status would be the status change's.
@@ -179,8 +180,8 @@ TEST_F(SecondarySiteTest, BufferedWritesAreAppliedInTheOrderTheyWereMade) {
   for (const auto& tx : txs) {
     auto doc = wait_applied(tx);
     ASSERT_TRUE(applied_state(doc)) << tx << ": " << doc.dump();
-    EXPECT_TRUE(is_lsn(doc["lsn"])) << "an applied transaction carries the commit LSN: "
-                                    << doc.dump();
+    EXPECT_TRUE(is_lsn(doc["lsn"]))
+        << "an applied transaction carries the commit LSN: " << doc.dump();
     EXPECT_TRUE(doc["error"].is_null()) << doc.dump();
     EXPECT_EQ(ledger(tx), 1) << tx;
   }
@@ -217,14 +218,13 @@ TEST_F(SecondarySiteTest, BufferedWritesAreAppliedInTheOrderTheyWereMade) {
 }
 
 TEST_F(SecondarySiteTest, AppliedWritesAreMarkedReplicatedOnceTheReplicaHasThem) {
-  start_server();
+  ASSERT_NO_FATAL_FAILURE(start_server());
   auto w = start_observation();
   const std::string tx = w["transaction_id"];
   auto doc = wait_state(tx, "replicated", 20s);
   ASSERT_EQ(doc.value("state", ""), "replicated") << doc.dump();
   EXPECT_TRUE(is_lsn(doc["lsn"])) << doc.dump();
-  EXPECT_TRUE(wait_until([&] { return redis_->zcard(prefix_ + "awaiting_replication") == 0; },
-                         5s))
+  EXPECT_TRUE(wait_until([&] { return redis_->zcard(prefix_ + "awaiting_replication") == 0; }, 5s))
       << "a replicated transaction stays in awaiting_replication";
   EXPECT_EQ(http_get(port(), "/buffer-stats").json().value("awaiting_replication", -1), 0);
   // The replica really has the row.
@@ -235,7 +235,7 @@ TEST_F(SecondarySiteTest, AppliedWritesAreMarkedReplicatedOnceTheReplicaHasThem)
 }
 
 TEST_F(SecondarySiteTest, DataErrorsEndInTheDeadLetterQueueAndCanBeReplayedOrResolved) {
-  start_server();
+  ASSERT_NO_FATAL_FAILURE(start_server());
   // An observation and a file in the main DB, through the API.
   auto obs = start_observation();
   const std::string obs_id = obs["id"];
@@ -247,7 +247,8 @@ TEST_F(SecondarySiteTest, DataErrorsEndInTheDeadLetterQueueAndCanBeReplayedOrRes
   const std::string original_id = original["id"];
 
   // A good write, a duplicate path (a unique-constraint violation at the main DB), a good write.
-  auto before = write("POST", "/raw_data_files/", file(obs_id, "secondary-test/" + tag + "/a.fits"));
+  auto before =
+      write("POST", "/raw_data_files/", file(obs_id, "secondary-test/" + tag + "/a.fits"));
   auto bad = write("POST", "/raw_data_files/", file(obs_id, taken_path));
   auto after = write("POST", "/raw_data_files/", file(obs_id, "secondary-test/" + tag + "/b.fits"));
   const std::string bad_tx = bad["transaction_id"];
@@ -325,9 +326,9 @@ TEST_F(SecondarySiteTest, DataErrorsEndInTheDeadLetterQueueAndCanBeReplayedOrRes
                       {{"reason", "typo"}})
                 .status,
             404);
-  EXPECT_EQ(http_request(port(), "POST", "/admin/failed-transactions/" + unknown + "/replay")
-                .status,
-            404);
+  EXPECT_EQ(
+      http_request(port(), "POST", "/admin/failed-transactions/" + unknown + "/replay").status,
+      404);
 
   auto resolved = http_json(port(), "POST", resolve, {{"reason", "duplicate of " + bad_tx}});
   ASSERT_EQ(resolved.status, 200) << resolved.body;
@@ -343,13 +344,13 @@ TEST_F(SecondarySiteTest, DataErrorsEndInTheDeadLetterQueueAndCanBeReplayedOrRes
   EXPECT_EQ(redis_->llen(prefix_ + "failed_transactions"), 0);
   EXPECT_EQ(http_get(port(), "/buffer-stats").json().value("failed_transactions", -1), 0);
   // A resolved transaction cannot be replayed or resolved again.
-  EXPECT_EQ(http_request(port(), "POST", "/admin/failed-transactions/" + bad2_tx + "/replay")
-                .status,
-            404);
+  EXPECT_EQ(
+      http_request(port(), "POST", "/admin/failed-transactions/" + bad2_tx + "/replay").status,
+      404);
 }
 
 TEST_F(SecondarySiteTest, UnknownTransactionIs404) {
-  start_server();
+  ASSERT_NO_FATAL_FAILURE(start_server());
   auto r = http_get(port(), "/transactions/00000000-0000-4000-8000-0000000000bb");
   EXPECT_EQ(r.status, 404) << r.body;
   EXPECT_TRUE(r.json().contains("error")) << r.body;
@@ -357,7 +358,7 @@ TEST_F(SecondarySiteTest, UnknownTransactionIs404) {
 
 TEST_F(SecondarySiteTest, WritesAreRefusedWith503WhenRedisCannotBeReached) {
   // REDIS_PORT of the server points where nothing listens.
-  start_server({{"REDIS_PORT", std::to_string(free_port())}});
+  ASSERT_NO_FATAL_FAILURE(start_server({{"REDIS_PORT", std::to_string(free_port())}}));
   const auto t0 = Clock::now();
   auto r = http_json(port(), "POST", "/executed_obs_units/start", {{"obs_unit_id", 1}});
   const double ms = elapsed_ms(t0);
@@ -368,9 +369,9 @@ TEST_F(SecondarySiteTest, WritesAreRefusedWith503WhenRedisCannotBeReached) {
   EXPECT_FALSE(doc["error"].value("message", "").empty()) << r.body;
   EXPECT_FALSE(doc.contains("transaction_id")) << "a refused write must not look accepted";
   EXPECT_LT(ms, 2000) << "refusing must not wait long";
-  auto put = http_json(port(), "PUT",
-                       "/executed_obs_units/00000000-0000-4000-8000-0000000000cc/status",
-                       {{"status", "aborted"}});
+  auto put =
+      http_json(port(), "PUT", "/executed_obs_units/00000000-0000-4000-8000-0000000000cc/status",
+                {{"status", "aborted"}});
   EXPECT_EQ(put.status, 503) << put.body;
   // The real Redis holds nothing of this site.
   EXPECT_TRUE(redis_->scan(prefix_ + "*").empty());
@@ -382,7 +383,7 @@ TEST_F(SecondarySiteTest, WritesAreRefusedWith503WhenRedisCannotBeReached) {
 
 TEST_F(SecondarySiteTest, WritesAreRefusedWhileRedisIsDownAndAcceptedAgainAfter) {
   if (!is_root()) GTEST_SKIP() << "stopping Redis needs root";
-  start_server();
+  ASSERT_NO_FATAL_FAILURE(start_server());
   auto kept = start_observation();
   ASSERT_TRUE(applied_state(wait_applied(kept["transaction_id"])));
 

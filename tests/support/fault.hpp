@@ -31,7 +31,8 @@ int stop_redis();
 int start_redis();
 
 /// Puts the stack back as the tests expect it, whatever a test did: no blackhole on the main
-/// DB's port, main and Redis resumed and running. Safe to call any number of times; for fixture TearDown.
+/// DB's port, main and Redis resumed and running. Safe to call any number of times; for fixture
+/// TearDown.
 void restore_stack();
 
 // --- waiting ----------------------------------------------------------------------------------
@@ -54,33 +55,5 @@ Summary summarize(std::vector<double> values);
 
 /// `n` random lower-case hex digits.
 std::string random_hex(int n);
-
-// --- direct Redis access for assertions -----------------------------------------------------
-
-/// A blocking Redis connection (hiredis) to the stack's Redis (REDIS_HOST/PORT/PASSWORD from the
-/// environment), for looking at a site's keys from a test. Every call has a 2 s deadline and
-/// throws std::runtime_error on failure.
-class RedisProbe {
- public:
-  RedisProbe();
-  ~RedisProbe();
-  RedisProbe(const RedisProbe&) = delete;
-  RedisProbe& operator=(const RedisProbe&) = delete;
-
-  long long llen(const std::string& key);
-  std::vector<std::string> lrange(const std::string& key, long long start, long long stop);
-  long long zcard(const std::string& key);
-  /// Field → value pairs of a hash, flattened (field, value, field, value, ...).
-  std::vector<std::string> hgetall(const std::string& key);
-  bool exists(const std::string& key);
-  /// Every key matching `pattern` (SCAN, never KEYS).
-  std::vector<std::string> scan(const std::string& pattern);
-  /// Deletes every key matching `pattern`; returns how many.
-  long long delete_matching(const std::string& pattern);
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
 
 }  // namespace opsdb::test

@@ -9,14 +9,24 @@
 #include "stack.hpp"
 
 namespace opsdb::test {
+namespace {
 
-struct RedisSync::Impl {
+std::vector<std::string> strings(const redis::Reply& reply) {
+  std::vector<std::string> out;
+  for (const auto& e : reply.elements) out.push_back(e.str);
+  return out;
+}
+
+}  // namespace
+
+struct RedisProbe::Impl {
   Impl() : work(boost::asio::make_work_guard(io)), client(io, options()) {
     thread = std::thread([this] { io.run(); });
     client.start();
     for (int i = 0; i < 200 && !client.connected(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    if (!client.connected()) throw std::runtime_error("redis: cannot connect to the stack's Redis");
   }
   ~Impl() {
     client.stop();
@@ -39,26 +49,47 @@ struct RedisSync::Impl {
   std::thread thread;
 };
 
-RedisSync::RedisSync() : impl_(std::make_unique<Impl>()) {}
-RedisSync::~RedisSync() = default;
+RedisProbe::RedisProbe() : impl_(std::make_unique<Impl>()) {}
+RedisProbe::~RedisProbe() = default;
 
-redis::Reply RedisSync::command(std::vector<std::string> args) {
+redis::Reply RedisProbe::command(std::vector<std::string> args) {
+  const auto name = args.empty() ? std::string() : args[0];
   std::promise<redis::Result> done;
   impl_->client.command(std::move(args), [&](redis::Result r) { done.set_value(std::move(r)); });
   auto r = done.get_future().get();
-  if (!r.ok()) throw std::runtime_error("redis: " + r.message);
+  if (!r.ok()) throw std::runtime_error("redis: " + r.message + " (" + name + ")");
   return r.reply;
 }
 
-void RedisSync::delete_site(const std::string& site_name) {
+std::vector<std::string> RedisProbe::lrange(const std::string& key, long long start,
+                                            long long stop) {
+  return strings(command({"LRANGE", key, std::to_string(start), std::to_string(stop)}));
+}
+
+std::vector<std::string> RedisProbe::hgetall(const std::string& key) {
+  return strings(command({"HGETALL", key}));
+}
+
+std::vector<std::string> RedisProbe::scan(const std::string& pattern) {
+  std::vector<std::string> keys;
   std::string cursor = "0";
   do {
-    auto r = command({"SCAN", cursor, "MATCH", "site:" + site_name + ":*", "COUNT", "1000"});
-    cursor = r.elements[0].str;
-    std::vector<std::string> del{"DEL"};
-    for (const auto& k : r.elements[1].elements) del.push_back(k.str);
-    if (del.size() > 1) command(del);
+    auto r = command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
+    cursor = r.elements.at(0).str;
+    for (const auto& k : r.elements.at(1).elements) keys.push_back(k.str);
   } while (cursor != "0");
+  return keys;
+}
+
+long long RedisProbe::delete_matching(const std::string& pattern) {
+  auto keys = scan(pattern);
+  long long deleted = 0;
+  for (size_t i = 0; i < keys.size(); i += 500) {
+    std::vector<std::string> del{"DEL"};
+    for (size_t j = i; j < std::min(keys.size(), i + 500); ++j) del.push_back(keys[j]);
+    deleted += command(del).integer;
+  }
+  return deleted;
 }
 
 }  // namespace opsdb::test

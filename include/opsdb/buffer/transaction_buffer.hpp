@@ -48,6 +48,9 @@ class TransactionBuffer final : public DrainQueue {
   void replay(const std::string& tx_id, Reply done);
   void resolve(const std::string& tx_id, const std::string& reason, Reply done);
 
+  /// Gives the drain lease up if this process holds it (clean shutdown).
+  void release_lease(Done done);
+
   // DrainQueue
   void acquire_lease(std::function<void(bool, std::string)> done) override;
   void peek_oldest(std::size_t count,
