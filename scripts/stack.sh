@@ -9,8 +9,8 @@
 #   start-main | stop-main | restart-main      (likewise -replica, -redis)
 #   psql main|local [psql args]                 (as the application role)
 #
-# Knobs (environment): STACK_DIR (default <repo>/.stack), MAIN_DB_PORT (55432),
-# LOCAL_DB_PORT (55433), REDIS_PORT (56379), OPS_DB_USER (ops), OPS_DB_PASSWORD,
+# Knobs (environment): STACK_DIR (default <repo>/.stack), MAIN_DB_PORT (25432),
+# LOCAL_DB_PORT (25433), REDIS_PORT (26379), OPS_DB_USER (ops), OPS_DB_PASSWORD,
 # OPS_DB_NAME (ops_db), REDIS_PASSWORD (unset = no auth), SITE_NAME (observatory).
 #
 # Daemons are stopped only by the PIDs in their own pid files, never by name.
@@ -22,9 +22,11 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 STACK_DIR=${STACK_DIR:-$repo/.stack}
 [[ "$STACK_DIR" == /* ]] || STACK_DIR=$PWD/$STACK_DIR
 STACK_DIR=${STACK_DIR%/}
-MAIN_DB_PORT=${MAIN_DB_PORT:-55432}
-LOCAL_DB_PORT=${LOCAL_DB_PORT:-55433}
-REDIS_PORT=${REDIS_PORT:-56379}
+# Default ports lie below Linux's ephemeral range (32768-60999): while a fault test has a
+# server stopped, an outgoing connection could otherwise take its port and block the restart.
+MAIN_DB_PORT=${MAIN_DB_PORT:-25432}
+LOCAL_DB_PORT=${LOCAL_DB_PORT:-25433}
+REDIS_PORT=${REDIS_PORT:-26379}
 OPS_DB_USER=${OPS_DB_USER:-ops}
 OPS_DB_PASSWORD=${OPS_DB_PASSWORD:-ops-dev-password}
 OPS_DB_NAME=${OPS_DB_NAME:-ops_db}

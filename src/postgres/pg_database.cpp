@@ -210,20 +210,19 @@ void PgDatabase::apply(std::vector<Transaction> transactions, Callback<ApplyResu
   impl_->submit(
       [batch = batch.dump(), shared_done](pqxx::connection& conn) {
         pqxx::nontransaction work(conn);
-        // One statement = one implicit database transaction holding the whole batch.
-        auto row = work.exec_params1("SELECT opsdb_apply_transactions($1::jsonb)::text", batch);
+        // One round trip: the procedure applies the batch in one database transaction, commits
+        // and returns the WAL position after the commit. Once the replica has replayed that far
+        // it has every transaction of the batch.
+        auto row = work.exec_params1("CALL opsdb_apply_batch($1::jsonb)", batch);
         ApplyResult result;
-        bool committed_any = false;
         for (const auto& o : nlohmann::json::parse(row[0].c_str())) {
           TxOutcome outcome;
           outcome.transaction_id = o.at("id").get<std::string>();
           const auto state = o.at("outcome").get<std::string>();
           if (state == "applied") {
             outcome.state = TxOutcome::State::applied;
-            committed_any = true;
           } else if (state == "skipped") {
             outcome.state = TxOutcome::State::skipped;
-            committed_any = true;
           } else {
             outcome.state = TxOutcome::State::failed;
             outcome.error =
@@ -231,11 +230,7 @@ void PgDatabase::apply(std::vector<Transaction> transactions, Callback<ApplyResu
           }
           result.outcomes.push_back(std::move(outcome));
         }
-        if (committed_any) {
-          // Taken after the commit, so it is at or past the commit record of every applied
-          // transaction: once the replica has replayed this far, it has them all.
-          result.lsn = work.exec1("SELECT pg_current_wal_lsn()::text")[0].c_str();
-        }
+        result.lsn = row[1].c_str();
         (*shared_done)(DbResult<ApplyResult>::success(std::move(result)));
       },
       [shared_done](DbError error) {

@@ -53,7 +53,7 @@ struct TxOutcome {
 /// ones after it were not attempted); the main DB's WAL position after the commit.
 struct ApplyResult {
   std::vector<TxOutcome> outcomes;
-  std::string lsn;  // "X/Y"; empty when nothing was committed
+  std::string lsn;  // "X/Y": the WAL position right after the commit
 };
 
 /// A PostgreSQL database reached asynchronously: calls return at once and `done` runs later on a
