@@ -102,42 +102,37 @@ void RedisClient::Impl::stop() {
 }
 
 void RedisClient::Impl::command(std::vector<std::string> args, Callback callback) {
-  const auto deadline = Clock::now() + options_.command_timeout;
-  if (auto problem = check_command(args)) {
-    fail_later(std::move(callback), RedisErrc::reply_error, std::move(*problem));
-    return;
-  }
-  // Fail fast without a trip through the strand; submit() checks again there.
-  if (!connected()) {
-    fail_later(std::move(callback), RedisErrc::disconnected, std::string(kNotConnected));
-    return;
-  }
-  boost::asio::post(strand_, [self = shared_from_this(), args = std::move(args),
-                              callback = std::move(callback), deadline]() mutable {
-    self->submit(Kind::command, std::span(&args, 1), std::move(callback), deadline);
-  });
+  std::vector<std::vector<std::string>> commands;
+  commands.push_back(std::move(args));
+  accept(Kind::command, std::move(commands), std::move(callback));
 }
 
 void RedisClient::Impl::transaction(std::vector<std::vector<std::string>> commands,
                                     Callback callback) {
-  const auto deadline = Clock::now() + options_.command_timeout;
   if (commands.empty()) {
     fail_later(std::move(callback), RedisErrc::reply_error, "empty transaction");
     return;
   }
+  accept(Kind::transaction, std::move(commands), std::move(callback));
+}
+
+void RedisClient::Impl::accept(Kind kind, std::vector<std::vector<std::string>> commands,
+                               Callback callback) {
+  const auto deadline = Clock::now() + options_.command_timeout;
   for (const auto& args : commands) {
     if (auto problem = check_command(args)) {
       fail_later(std::move(callback), RedisErrc::reply_error, std::move(*problem));
       return;
     }
   }
+  // Fail fast without a trip through the strand; submit() checks again there.
   if (!connected()) {
     fail_later(std::move(callback), RedisErrc::disconnected, std::string(kNotConnected));
     return;
   }
-  boost::asio::post(strand_, [self = shared_from_this(), commands = std::move(commands),
+  boost::asio::post(strand_, [self = shared_from_this(), kind, commands = std::move(commands),
                               callback = std::move(callback), deadline]() mutable {
-    self->submit(Kind::transaction, commands, std::move(callback), deadline);
+    self->submit(kind, commands, std::move(callback), deadline);
   });
 }
 

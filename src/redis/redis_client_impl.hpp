@@ -66,6 +66,9 @@ class RedisClient::Impl : public std::enable_shared_from_this<RedisClient::Impl>
   static void disconnect_callback(const redisAsyncContext* context, int status);
 
   void fail_later(Callback callback, RedisErrc error, std::string message);
+  // Checks a command or transaction, fails it fast when disconnected, else hands it to the
+  // strand.
+  void accept(Kind kind, std::vector<std::vector<std::string>> commands, Callback callback);
   void submit(Kind kind, std::span<const std::vector<std::string>> commands, Callback callback,
               Clock::time_point deadline);
   void enqueue(Kind kind, std::span<const std::vector<std::string>> commands, Callback callback,

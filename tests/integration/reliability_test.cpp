@@ -21,6 +21,7 @@
 #include "support/http_client.hpp"
 #include "support/pg_probe.hpp"
 #include "support/redis_probe.hpp"
+#include "support/secondary_site.hpp"
 #include "support/server_process.hpp"
 #include "support/stack.hpp"
 
@@ -38,24 +39,6 @@ using Clock = std::chrono::steady_clock;
 // main DB would show.
 constexpr double kWriteP99BudgetMs = 10.0;
 constexpr double kWriteMaxBudgetMs = 100.0;
-
-std::map<std::string, std::string> secondary_env(const std::string& site) {
-  return {{"SITE_TYPE", "secondary"},
-          {"SITE_NAME", site},
-          {"TRANSACTION_RETRY_ATTEMPTS", "3"},
-          {"TRANSACTION_RETRY_DELAY", "0.2"},
-          {"RETRY_MAX_DELAY", "1"},
-          {"BACKGROUND_PROCESSING_INTERVAL", "0.05"},
-          {"MAIN_DB_CONNECT_TIMEOUT", "1"},
-          {"MAIN_DB_STATEMENT_TIMEOUT", "2"},
-          {"DRAIN_BATCH_SIZE", "100"},
-          {"LSN_CHECK_INTERVAL", "0.05"}};
-}
-
-bool applied_state(const json& doc) {
-  return doc.is_object() &&
-         (doc.value("state", "") == "applied" || doc.value("state", "") == "replicated");
-}
 
 struct Written {
   std::string id;  // executed_obs_unit id
@@ -77,47 +60,13 @@ void print_latency(const std::string& what, const Summary& s) {
             << " ms mean=" << s.mean << " ms" << std::endl;
 }
 
-class ReliabilityTest : public ::testing::Test {
+class ReliabilityTest : public SecondarySiteFixture {
  protected:
   void SetUp() override {
     if (!is_root()) GTEST_SKIP() << "fault injection on the stack needs root";
-    restore_stack();  // whatever an earlier test left behind
-    prepare_database();
-    site_ = "t_" + random_hex(12);
-    prefix_ = "site:" + site_ + ":";
+    SecondarySiteFixture::SetUp();
     buffer_key_ = prefix_ + "transaction_buffer";
-    redis_ = std::make_unique<RedisProbe>();
   }
-
-  void TearDown() override {
-    if (server_) {
-      if (HasFailure()) {
-        auto log = server_->log();
-        if (log.size() > 20000) log = "...\n" + log.substr(log.size() - 20000);
-        std::cout << "--- server log (" << site_ << ") ---\n" << log;
-      }
-      server_->kill();
-      server_.reset();
-    }
-    restore_stack();
-    if (!site_.empty()) {
-      try {
-        RedisProbe redis;
-        redis.delete_matching(prefix_ + "*");
-      } catch (const std::exception& e) {
-        ADD_FAILURE() << "cleaning the site's Redis keys: " << e.what();
-      }
-    }
-  }
-
-  void start_server(std::map<std::string, std::string> extra = {}) {
-    auto env = secondary_env(site_);
-    for (auto& [k, v] : extra) env[k] = v;
-    server_ = std::make_unique<ServerProcess>(env);
-    ASSERT_TRUE(server_->running()) << "the server did not start";
-  }
-
-  std::uint16_t port() const { return server_->port(); }
 
   // One buffered start of an observation, timed from the client. Adds a failure and returns
   // nullopt unless it is a 201 "buffered".
@@ -157,6 +106,26 @@ class ReliabilityTest : public ::testing::Test {
     print_latency(what, s);
     EXPECT_LT(s.p99, kWriteP99BudgetMs) << what << ": p99 of buffered writes";
     EXPECT_LT(s.max, kWriteMaxBudgetMs) << what << ": slowest buffered write";
+  }
+
+  // Writes `rounds` × 40 observations 10 ms apart while a fault lasts, probing /health and
+  // /buffer-stats between rounds: writes must stay fast, and the probes must not wait on the
+  // main DB either.
+  void write_through_fault(const std::string& what, int rounds, std::vector<Written>& writes) {
+    std::vector<double> latencies, probe_ms;
+    for (int round = 0; round < rounds; ++round) {
+      auto batch = write_many(40, latencies, 10ms);
+      writes.insert(writes.end(), batch.begin(), batch.end());
+      double ms = 0;
+      get_json("/health", &ms);
+      probe_ms.push_back(ms);
+      get_json("/buffer-stats", &ms);
+      probe_ms.push_back(ms);
+    }
+    expect_fast(what + ", " + std::to_string(latencies.size()) + " buffered writes", latencies);
+    auto probes = summarize(probe_ms);
+    print_latency(what + ": health/buffer-stats", probes);
+    EXPECT_LT(probes.max, 1000) << "health or buffer-stats waited on the main DB (" << what << ")";
   }
 
   json get_json(const std::string& target, double* ms = nullptr) {
@@ -272,9 +241,7 @@ class ReliabilityTest : public ::testing::Test {
     EXPECT_EQ(by_start, ids) << "start_time order differs from request order";
   }
 
-  std::string site_, prefix_, buffer_key_;
-  std::unique_ptr<RedisProbe> redis_;
-  std::unique_ptr<ServerProcess> server_;
+  std::string buffer_key_;
 };
 
 TEST_F(ReliabilityTest, MainDbDownWritesStayFastAndDrainExactlyOnceInOrder) {
@@ -360,21 +327,8 @@ TEST_F(ReliabilityTest, BlackholedMainDbNeitherSlowsWritesNorHangsTheSite) {
 
   // Writes for ~3.5 s, across the time the processor needs to notice (statement timeout 2 s +
   // connect timeout 1 s); health and stats are probed in between and must answer at once.
-  std::vector<double> latencies, probe_ms;
-  for (int round = 0; round < 7; ++round) {
-    auto batch = write_many(40, latencies, 10ms);
-    writes.insert(writes.end(), batch.begin(), batch.end());
-    double ms = 0;
-    get_json("/health", &ms);
-    probe_ms.push_back(ms);
-    get_json("/buffer-stats", &ms);
-    probe_ms.push_back(ms);
-  }
+  write_through_fault("main DB blackholed", 7, writes);
   ASSERT_EQ(writes.size(), 281u);
-  expect_fast("main DB blackholed, 280 buffered writes", latencies);
-  auto probes = summarize(probe_ms);
-  print_latency("health/buffer-stats while blackholed", probes);
-  EXPECT_LT(probes.max, 1000) << "health or buffer-stats waited on the blackholed main DB";
 
   // The processor notices: the site reports itself degraded, nothing was dead-lettered.
   json health;
@@ -408,21 +362,8 @@ TEST_F(ReliabilityTest, HungMainDbMidDrainNeitherSlowsWritesNorLosesOrDuplicates
   std::cout << "[info] main DB paused with " << at_pause << " of 2000 still buffered" << std::endl;
 
   // Writes keep being fast for a few seconds while the drain is stuck on a stopped server.
-  std::vector<double> latencies, probe_ms;
-  for (int round = 0; round < 5; ++round) {
-    auto batch = write_many(40, latencies, 10ms);
-    writes.insert(writes.end(), batch.begin(), batch.end());
-    double ms = 0;
-    get_json("/health", &ms);
-    probe_ms.push_back(ms);
-    get_json("/buffer-stats", &ms);
-    probe_ms.push_back(ms);
-  }
+  write_through_fault("main DB hung (SIGSTOP)", 5, writes);
   ASSERT_EQ(writes.size(), 2200u);
-  expect_fast("main DB hung (SIGSTOP), 200 buffered writes", latencies);
-  auto probes = summarize(probe_ms);
-  print_latency("health/buffer-stats while hung", probes);
-  EXPECT_LT(probes.max, 1000) << "health or buffer-stats waited on the hung main DB";
   // Past the deadline of a call to main (statement 2 s + connect 1 s): the processor must have
   // given up on the stuck call; nothing may be dead-lettered for it.
   std::this_thread::sleep_for(1500ms);

@@ -10,6 +10,7 @@
 #include "support/http_client.hpp"
 #include "support/pg_probe.hpp"
 #include "support/redis_probe.hpp"
+#include "support/secondary_site.hpp"
 #include "support/server_process.hpp"
 #include "support/stack.hpp"
 
@@ -18,51 +19,34 @@ namespace {
 
 using nlohmann::json;
 
-class ReplicationTrackingTest : public ::testing::Test {
+class ReplicationTrackingTest : public SecondarySiteFixture {
  protected:
-  void SetUp() override {
-    prepare_database();
-    site_ = "t_" + new_uuid().substr(0, 8);
-  }
-  void TearDown() override { redis_.delete_matching("site:" + site_ + ":*"); }
-
-  std::map<std::string, std::string> env(bool tracking) {
-    return {{"SITE_TYPE", "secondary"},
-            {"SITE_NAME", site_},
-            {"BACKGROUND_PROCESSING_INTERVAL", "0.05"},
-            {"LSN_CHECK_INTERVAL", "0.05"},
-            {"LSN_TRACKING_ENABLED", tracking ? "true" : "false"}};
-  }
-
   // Polls GET /transactions/{tx} until its state is `state` (bounded).
-  json wait_for_state(ServerProcess& server, const std::string& tx, const std::string& state) {
+  json wait_for_state(const std::string& tx, const std::string& state) {
     json doc;
     for (int i = 0; i < 200; ++i) {
-      doc = http_get(server.port(), "/transactions/" + tx).json();
+      doc = http_get(port(), "/transactions/" + tx).json();
       if (doc.value("state", "") == state) return doc;
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
     ADD_FAILURE() << "transaction " << tx << " never reached " << state << ": " << doc.dump();
     return doc;
   }
-
-  std::string site_;
-  RedisProbe redis_;
 };
 
 TEST_F(ReplicationTrackingTest, CachesLiveUntilTheReplicaHasTheWrite) {
-  ServerProcess server(env(true));
+  start_server();
   RedisKeys keys(site_);
-  auto r = http_json(server.port(), "POST", "/executed_obs_units/start", {{"obs_unit_id", 2}});
+  auto r = http_json(port(), "POST", "/executed_obs_units/start", {{"obs_unit_id", 2}});
   ASSERT_EQ(r.status, 201) << r.body;
   const std::string id = r.json()["id"], tx = r.json()["transaction_id"];
   // Enqueue wrote the record cache and the index entry together with the buffer entry.
-  EXPECT_TRUE(redis_.exists(keys.record("executed_obs_unit", id)));
-  EXPECT_EQ(redis_.command({"SISMEMBER", keys.index("executed_obs_unit", "obs_unit_id", "2"), id})
+  EXPECT_TRUE(redis_->exists(keys.record("executed_obs_unit", id)));
+  EXPECT_EQ(redis_->command({"SISMEMBER", keys.index("executed_obs_unit", "obs_unit_id", "2"), id})
                 .integer,
             1);
 
-  auto done = wait_for_state(server, tx, "replicated");
+  auto done = wait_for_state(tx, "replicated");
   ASSERT_TRUE(done["lsn"].is_string());
   // The replica really has the row, and the caches are gone.
   PgProbe replica(stack_config().local_db);
@@ -70,13 +54,13 @@ TEST_F(ReplicationTrackingTest, CachesLiveUntilTheReplicaHasTheWrite) {
   EXPECT_GE(replica.scalar("SELECT (pg_last_wal_replay_lsn() - $1::pg_lsn)::bigint",
                            {done["lsn"].get<std::string>()}),
             0);
-  EXPECT_FALSE(redis_.exists(keys.record("executed_obs_unit", id)));
-  EXPECT_EQ(redis_.command({"SISMEMBER", keys.index("executed_obs_unit", "obs_unit_id", "2"), id})
+  EXPECT_FALSE(redis_->exists(keys.record("executed_obs_unit", id)));
+  EXPECT_EQ(redis_->command({"SISMEMBER", keys.index("executed_obs_unit", "obs_unit_id", "2"), id})
                 .integer,
             0);
-  EXPECT_EQ(redis_.command({"ZCARD", keys.awaiting_replication()}).integer, 0);
+  EXPECT_EQ(redis_->command({"ZCARD", keys.awaiting_replication()}).integer, 0);
   // Only the final status remains, with a TTL.
-  EXPECT_GT(redis_.command({"TTL", keys.status(tx)}).integer, 0);
+  EXPECT_GT(redis_->command({"TTL", keys.status(tx)}).integer, 0);
 }
 
 TEST_F(ReplicationTrackingTest, ReadBufferOverlayOutlivesTheRecordUntilItsOwnWriteReplicates) {
@@ -88,42 +72,42 @@ TEST_F(ReplicationTrackingTest, ReadBufferOverlayOutlivesTheRecordUntilItsOwnWri
     ~Resume() { db.exec("SELECT pg_wal_replay_resume()"); }
   } resume{replica};
 
-  ServerProcess server(env(true));
+  start_server();
   RedisKeys keys(site_);
-  auto start = http_json(server.port(), "POST", "/executed_obs_units/start", {{"obs_unit_id", 1}});
+  auto start = http_json(port(), "POST", "/executed_obs_units/start", {{"obs_unit_id", 1}});
   ASSERT_EQ(start.status, 201);
   const std::string id = start.json()["id"];
-  auto finish = http_json(server.port(), "PUT", "/executed_obs_units/" + id + "/finish",
-                          {{"status", "completed"}});
+  auto finish =
+      http_json(port(), "PUT", "/executed_obs_units/" + id + "/finish", {{"status", "completed"}});
   ASSERT_EQ(finish.status, 200);
   const std::string finish_tx = finish.json()["transaction_id"];
-  EXPECT_EQ(redis_.command({"HGET", keys.overlay("executed_obs_unit", id), "status"}).str,
+  EXPECT_EQ(redis_->command({"HGET", keys.overlay("executed_obs_unit", id), "status"}).str,
             "\"completed\"");
 
-  wait_for_state(server, finish_tx, "applied");
+  wait_for_state(finish_tx, "applied");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   // Applied on the main DB but not replayed locally: every cache stays.
-  EXPECT_EQ(http_get(server.port(), "/transactions/" + finish_tx).json()["state"], "applied");
-  EXPECT_TRUE(redis_.exists(keys.record("executed_obs_unit", id)));
-  EXPECT_TRUE(redis_.exists(keys.overlay("executed_obs_unit", id)));
-  EXPECT_EQ(redis_.command({"ZCARD", keys.awaiting_replication()}).integer, 2);
+  EXPECT_EQ(http_get(port(), "/transactions/" + finish_tx).json()["state"], "applied");
+  EXPECT_TRUE(redis_->exists(keys.record("executed_obs_unit", id)));
+  EXPECT_TRUE(redis_->exists(keys.overlay("executed_obs_unit", id)));
+  EXPECT_EQ(redis_->command({"ZCARD", keys.awaiting_replication()}).integer, 2);
 
   replica.exec("SELECT pg_wal_replay_resume()");
-  wait_for_state(server, finish_tx, "replicated");
-  EXPECT_FALSE(redis_.exists(keys.record("executed_obs_unit", id)));
-  EXPECT_FALSE(redis_.exists(keys.overlay("executed_obs_unit", id)));
+  wait_for_state(finish_tx, "replicated");
+  EXPECT_FALSE(redis_->exists(keys.record("executed_obs_unit", id)));
+  EXPECT_FALSE(redis_->exists(keys.overlay("executed_obs_unit", id)));
 }
 
 TEST_F(ReplicationTrackingTest, WithoutTrackingCachesGoRightAfterTheApply) {
-  ServerProcess server(env(false));
+  start_server({{"LSN_TRACKING_ENABLED", "false"}});
   RedisKeys keys(site_);
-  auto r = http_json(server.port(), "POST", "/executed_obs_units/start", {{"obs_unit_id", 1}});
+  auto r = http_json(port(), "POST", "/executed_obs_units/start", {{"obs_unit_id", 1}});
   ASSERT_EQ(r.status, 201);
   const std::string id = r.json()["id"], tx = r.json()["transaction_id"];
-  auto doc = wait_for_state(server, tx, "applied");
+  auto doc = wait_for_state(tx, "applied");
   EXPECT_TRUE(doc["lsn"].is_string());
-  EXPECT_FALSE(redis_.exists(keys.record("executed_obs_unit", id)));
-  EXPECT_EQ(redis_.command({"ZCARD", keys.awaiting_replication()}).integer, 0);
+  EXPECT_FALSE(redis_->exists(keys.record("executed_obs_unit", id)));
+  EXPECT_EQ(redis_->command({"ZCARD", keys.awaiting_replication()}).integer, 0);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 //
 // Every test runs its own server with its own SITE_NAME, so it sees only its own buffer; the
 // site's Redis keys are deleted afterwards.
+#include "support/secondary_site.hpp"
+
 #include <gtest/gtest.h>
 
 #include <iostream>
@@ -25,24 +27,6 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-std::map<std::string, std::string> secondary_env(const std::string& site) {
-  return {{"SITE_TYPE", "secondary"},
-          {"SITE_NAME", site},
-          {"TRANSACTION_RETRY_ATTEMPTS", "3"},
-          {"TRANSACTION_RETRY_DELAY", "0.2"},
-          {"RETRY_MAX_DELAY", "1"},
-          {"BACKGROUND_PROCESSING_INTERVAL", "0.05"},
-          {"MAIN_DB_CONNECT_TIMEOUT", "1"},
-          {"MAIN_DB_STATEMENT_TIMEOUT", "2"},
-          {"DRAIN_BATCH_SIZE", "100"},
-          {"LSN_CHECK_INTERVAL", "0.05"}};
-}
-
-bool applied_state(const json& doc) {
-  return doc.is_object() &&
-         (doc.value("state", "") == "applied" || doc.value("state", "") == "replicated");
-}
-
 bool is_lsn(const json& v) {
   if (!v.is_string()) return false;
   const std::string s = v;
@@ -54,40 +38,12 @@ bool is_lsn(const json& v) {
   return true;
 }
 
-class SecondarySiteTest : public ::testing::Test {
+class SecondarySiteTest : public SecondarySiteFixture {
  protected:
   void SetUp() override {
-    restore_stack();  // whatever an earlier test left behind
-    prepare_database();
-    site_ = "t_" + random_hex(12);
-    prefix_ = "site:" + site_ + ":";
-    redis_ = std::make_unique<RedisProbe>();
+    SecondarySiteFixture::SetUp();
     db_ = std::make_unique<PgProbe>(stack_config().main_db);
   }
-
-  void TearDown() override {
-    if (server_) {
-      if (HasFailure()) std::cout << "--- server log (" << site_ << ") ---\n" << server_->log();
-      server_->kill();
-      server_.reset();
-    }
-    restore_stack();
-    try {
-      RedisProbe redis;
-      redis.delete_matching(prefix_ + "*");
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << "cleaning the site's Redis keys: " << e.what();
-    }
-  }
-
-  void start_server(std::map<std::string, std::string> extra = {}) {
-    auto env = secondary_env(site_);
-    for (auto& [k, v] : extra) env[k] = v;
-    server_ = std::make_unique<ServerProcess>(env);
-    ASSERT_TRUE(server_->running()) << "the server did not start";
-  }
-
-  std::uint16_t port() const { return server_->port(); }
 
   // A buffered write: 201/200 with id, transaction_id and status "buffered". Returns the body.
   json write(const std::string& method, const std::string& target, const json& body,
@@ -151,10 +107,7 @@ class SecondarySiteTest : public ::testing::Test {
     return false;
   }
 
-  std::string site_, prefix_;
-  std::unique_ptr<RedisProbe> redis_;
   std::unique_ptr<PgProbe> db_;
-  std::unique_ptr<ServerProcess> server_;
 };
 
 TEST_F(SecondarySiteTest, BufferedWritesAreAppliedInTheOrderTheyWereMade) {
