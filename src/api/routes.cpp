@@ -1,6 +1,7 @@
 #include "opsdb/api/routes.hpp"
 
 #include "opsdb/api/direct_writer.hpp"
+#include "opsdb/api/reference_check.hpp"
 #include "opsdb/buffer/transaction_buffer.hpp"
 #include "opsdb/core/uuid.hpp"
 #include "opsdb/processor/drain_processor.hpp"
@@ -27,23 +28,24 @@ Response json_response(int status, const nlohmann::json& body) {
 using Build =
     std::function<BuiltWrite(const TransactionBuilder&, const Request&, const PathParams&)>;
 
-// The one path every critical endpoint takes: validate and build → execute or buffer → respond.
+// The one path every critical endpoint takes: validate and build → check references → execute
+// or buffer → respond.
 http::Handler write_handler(const ApiServices& s, Build build) {
   return [&s, build = std::move(build)](const Request& request, const PathParams& params,
                                         Respond respond) {
-    auto write = build(s.builder, request, params);
-    auto body = write.response;
-    body["transaction_id"] = write.tx.id;
-    const int status = write.http_status;
-    s.writes.submit(std::move(write),
-                    [respond, body = std::move(body), status](WriteResult r) mutable {
-                      if (r.error) {
-                        respond(http::error_response(*r.error));
-                        return;
-                      }
-                      body["status"] = r.status;
-                      respond(json_response(status, body));
-                    });
+    auto write = std::make_shared<BuiltWrite>(build(s.builder, request, params));
+    s.references.check(write->tx, [&s, write, respond](std::optional<ApiError> error) {
+      if (error) return respond(http::error_response(*error));
+      auto body = write->response;
+      body["transaction_id"] = write->tx.id;
+      const int status = write->http_status;
+      s.writes.submit(std::move(*write),
+                      [respond, body = std::move(body), status](WriteResult r) mutable {
+                        if (r.error) return respond(http::error_response(*r.error));
+                        body["status"] = r.status;
+                        respond(json_response(status, body));
+                      });
+    });
   };
 }
 

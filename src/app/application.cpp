@@ -11,6 +11,7 @@
 #include "opsdb/api/buffered_writer.hpp"
 #include "opsdb/api/direct_writer.hpp"
 #include "opsdb/api/health_monitor.hpp"
+#include "opsdb/api/reference_check.hpp"
 #include "opsdb/api/routes.hpp"
 #include "opsdb/buffer/transaction_buffer.hpp"
 #include "opsdb/core/clock.hpp"
@@ -26,6 +27,7 @@ namespace {
 namespace asio = boost::asio;
 
 constexpr auto kHealthProbeInterval = std::chrono::seconds(2);
+constexpr int kReferenceRefreshRounds = 30;  // every minute
 
 // The Scheduler of the background loops, on the server's io_context.
 class AsioScheduler final : public Scheduler {
@@ -46,12 +48,14 @@ class AsioScheduler final : public Scheduler {
   asio::io_context& io_;
 };
 
-// Re-arms itself until cancelled.
-void probe_periodically(asio::steady_timer& timer, HealthMonitor& health) {
+// Health probes every interval, reference ids every few; re-arms itself until cancelled.
+void maintain(asio::steady_timer& timer, HealthMonitor& health, ReferenceCheck& references,
+              int round = 0) {
   health.probe();
+  if (round % kReferenceRefreshRounds == 0) references.refresh();
   timer.expires_after(kHealthProbeInterval);
-  timer.async_wait([&timer, &health](boost::system::error_code ec) {
-    if (!ec) probe_periodically(timer, health);
+  timer.async_wait([&timer, &health, &references, round](boost::system::error_code ec) {
+    if (!ec) maintain(timer, health, references, round + 1);
   });
 }
 
@@ -132,11 +136,13 @@ int serve(const Config& config) {
   DirectWriter direct(main_db);
   TransactionBuilder builder(config.site_name, clock);
   HealthMonitor health(config, reads);
+  ReferenceCheck references(reads);
   ApiServices services{config,
                        builder,
                        secondary ? static_cast<WriteSink&>(site->writer) : direct,
                        reads,
                        health,
+                       references,
                        secondary ? &site->buffer : nullptr,
                        secondary ? &site->processor : nullptr,
                        secondary && config.lsn_tracking_enabled ? &site->lsn : nullptr};
@@ -157,7 +163,7 @@ int serve(const Config& config) {
   }
 
   asio::steady_timer health_timer(io);
-  probe_periodically(health_timer, health);
+  maintain(health_timer, health, references);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int signal) {
@@ -176,6 +182,9 @@ int serve(const Config& config) {
   for (int i = 1; i < config.http_threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : threads) t.join();
+  // Database calls still in progress call back into the objects above: finish them first.
+  main_db.stop();
+  if (replica) replica->stop();
   spdlog::info("stopped");
   return 0;
 }

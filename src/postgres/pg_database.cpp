@@ -59,14 +59,26 @@ struct PgDatabase::Impl {
     watchdog = std::thread([this] { watch(); });
   }
 
-  ~Impl() {
+  ~Impl() { stop(); }
+
+  // Queued calls are dropped without their callbacks; calls in progress finish (each within
+  // its deadline) and call back.
+  void stop() {
     {
       std::lock_guard lock(mutex);
+      if (stopping) return;
       stopping = true;
+      tasks.clear();
     }
     ready.notify_all();
-    watchdog_wake.notify_all();
+    // The watchdog keeps running until the workers are gone: it is what frees a worker stuck
+    // on a hung server.
     for (auto& w : workers) w.thread.join();
+    {
+      std::lock_guard lock(mutex);
+      workers_gone = true;
+    }
+    watchdog_wake.notify_all();
     watchdog.join();
   }
 
@@ -134,7 +146,7 @@ struct PgDatabase::Impl {
   // fails the call with a broken connection instead of waiting for a server that never answers.
   void watch() {
     std::unique_lock lock(mutex);
-    while (!stopping) {
+    while (!workers_gone) {
       watchdog_wake.wait_for(lock, std::chrono::milliseconds(50));
       const auto now = SteadyClock::now().time_since_epoch().count();
       for (auto& w : workers) {
@@ -171,6 +183,7 @@ struct PgDatabase::Impl {
   std::condition_variable watchdog_wake;  // watchdog: time to stop
   std::deque<Task> tasks;
   bool stopping = false;
+  bool workers_gone = false;
   std::atomic<bool> unreachable{false};
 };
 
@@ -178,6 +191,10 @@ PgDatabase::PgDatabase(std::string name, DbConfig config, int workers)
     : impl_(std::make_unique<Impl>(std::move(name), std::move(config), workers)) {}
 
 PgDatabase::~PgDatabase() = default;
+
+void PgDatabase::stop() {
+  impl_->stop();
+}
 
 void PgDatabase::query(SqlQuery query, Callback<nlohmann::json> done) {
   auto shared_done = std::make_shared<Callback<nlohmann::json>>(std::move(done));

@@ -302,6 +302,40 @@ TEST_F(SecondarySiteTest, DataErrorsEndInTheDeadLetterQueueAndCanBeReplayedOrRes
       404);
 }
 
+TEST_F(SecondarySiteTest, UnknownReferenceDataIsRefusedBeforeBuffering) {
+  ASSERT_NO_FATAL_FAILURE(start_server());
+  write("POST", "/executed_obs_units/start", {{"obs_unit_id", 1}});
+  // The known ids load in the background at start; until then the main database decides (such
+  // a write is buffered and dead-lettered). Count those.
+  long long accepted_unknown = 0;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto r = http_json(port(), "POST", "/executed_obs_units/start", {{"obs_unit_id", 987654}});
+        accepted_unknown += r.status == 201 ? 1 : 0;
+        return r.status == 422;
+      },
+      10s, 100ms))
+      << "an unknown obs_unit_id is never refused";
+  auto r = http_json(port(), "POST", "/executed_obs_units/start",
+                     {{"obs_unit_id", 1},
+                      {"instrument_module_configurations",
+                       {{{"instrument_module_id", 55555}, {"configuration", json::object()}}}}});
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_NE(r.json()["error"]["message"].get<std::string>().find("instrument_module_id 55555"),
+            std::string::npos)
+      << r.body;
+  // A refused write is not buffered: the dead-letter queue ends up holding exactly the unknown
+  // writes accepted before the ids loaded, and nothing else is pending.
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return redis_->llen(prefix_ + "transaction_buffer") == 0 &&
+               redis_->llen(prefix_ + "failed_transactions") == accepted_unknown;
+      },
+      15s))
+      << "buffer " << redis_->llen(prefix_ + "transaction_buffer") << ", failed "
+      << redis_->llen(prefix_ + "failed_transactions") << ", expected failed " << accepted_unknown;
+}
+
 TEST_F(SecondarySiteTest, UnknownTransactionIs404) {
   ASSERT_NO_FATAL_FAILURE(start_server());
   auto r = http_get(port(), "/transactions/00000000-0000-4000-8000-0000000000bb");

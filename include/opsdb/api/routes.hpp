@@ -11,6 +11,7 @@
 
 namespace opsdb {
 
+class ReferenceCheck;
 class TransactionBuffer;
 class DrainProcessor;
 class LsnTracker;
@@ -22,6 +23,7 @@ struct ApiServices {
   WriteSink& writes;  // critical endpoints
   Database& reads;    // read endpoints
   HealthMonitor& health;
+  ReferenceCheck& references;  // refuses writes naming reference data that does not exist
   // Secondary site only (null at the main site).
   TransactionBuffer* buffer = nullptr;
   DrainProcessor* processor = nullptr;

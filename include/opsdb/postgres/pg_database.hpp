@@ -22,6 +22,11 @@ class PgDatabase final : public Database {
   PgDatabase(const PgDatabase&) = delete;
   PgDatabase& operator=(const PgDatabase&) = delete;
 
+  /// Stops the workers: queued calls are dropped (their callbacks never run), calls in
+  /// progress finish and call back before this returns. Call it while everything those
+  /// callbacks touch is still alive. Idempotent; the destructor calls it too.
+  void stop();
+
   void query(SqlQuery query, Callback<nlohmann::json> done) override;
   void apply(std::vector<Transaction> transactions, Callback<ApplyResult> done) override;
 

@@ -37,6 +37,8 @@ class SchemaRegistry {
 
   explicit SchemaRegistry(std::vector<Table> tables) : tables_(std::move(tables)) {}
 
+  const std::vector<Table>& tables() const { return tables_; }
+
   /// The table by name, or nullptr.
   const Table* table(const std::string& name) const;
 

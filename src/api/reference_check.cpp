@@ -1,0 +1,109 @@
+#include "opsdb/api/reference_check.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "opsdb/schema/schema_registry.hpp"
+
+namespace opsdb {
+namespace {
+
+// Reference tables written only by planning, never by transactions: the targets of integer
+// foreign keys of the registry. Their names are constants of the registry, not input.
+std::set<std::string> reference_tables() {
+  std::set<std::string> tables;
+  for (const auto& table : SchemaRegistry::instance().tables()) {
+    for (const auto& column : table.columns) {
+      if (column.references && column.type == ColumnType::integer) {
+        tables.insert(*column.references);
+      }
+    }
+  }
+  return tables;
+}
+
+// The integer foreign keys of `row`: (referenced table, column, id).
+void collect(const Table& table, const nlohmann::json& row,
+             std::vector<std::tuple<std::string, std::string, long long>>& out) {
+  for (const auto& column : table.columns) {
+    if (!column.references || column.type != ColumnType::integer) continue;
+    auto it = row.find(column.name);
+    if (it == row.end() || !it->is_number_integer()) continue;
+    out.emplace_back(*column.references, column.name, it->get<long long>());
+  }
+}
+
+}  // namespace
+
+void ReferenceCheck::refresh() {
+  std::string sql = "SELECT jsonb_build_object(";
+  bool first = true;
+  for (const auto& table : reference_tables()) {
+    sql += (first ? "" : ", ") + std::string("'") + table +
+           "', (SELECT coalesce(jsonb_agg(id), "
+           "'[]'::jsonb) FROM " +
+           table + ")";
+    first = false;
+  }
+  sql += ")::text";
+  db_.query({sql, {}}, [this](DbResult<nlohmann::json> r) {
+    if (!r.ok() || r.value->empty()) {
+      spdlog::debug("reference ids not refreshed: {}", r.ok() ? "no answer" : r.error.message);
+      return;
+    }
+    std::map<std::string, std::set<long long>> known;
+    for (const auto& [table, ids] : (*r.value)[0].items()) {
+      for (const auto& id : ids) known[table].insert(id.get<long long>());
+    }
+    std::lock_guard lock(mutex_);
+    known_ = std::move(known);
+    loaded_ = true;
+  });
+}
+
+void ReferenceCheck::check(const Transaction& tx,
+                           std::function<void(std::optional<ApiError>)> done) {
+  std::vector<std::tuple<std::string, std::string, long long>> refs;
+  const auto& registry = SchemaRegistry::instance();
+  for (const auto& step : tx.steps) {
+    const Table& table = *registry.table(step.table);
+    if (step.op == Step::Op::insert) collect(table, step.row, refs);
+    if (step.op == Step::Op::insert_many) {
+      for (const auto& row : step.rows) collect(table, row, refs);
+    }
+  }
+  std::vector<Reference> unknown;
+  {
+    std::lock_guard lock(mutex_);
+    if (!loaded_) return done(std::nullopt);  // nothing known yet: let the database decide
+    for (const auto& [table, column, id] : refs) {
+      if (!known_[table].count(id)) unknown.push_back({table, column, id});
+    }
+  }
+  if (unknown.empty()) return done(std::nullopt);
+  verify(std::move(unknown), std::move(done));
+}
+
+// Looks the unknown ids up one at a time (rare: new reference data, or a client's mistake).
+void ReferenceCheck::verify(std::vector<Reference> unknown,
+                            std::function<void(std::optional<ApiError>)> done) {
+  if (unknown.empty()) return done(std::nullopt);
+  auto ref = unknown.back();
+  unknown.pop_back();
+  db_.query({"SELECT to_jsonb(count(*))::text FROM " + ref.table + " WHERE id = $1::bigint",
+             {std::to_string(ref.id)}},
+            [this, ref, unknown = std::move(unknown), done](DbResult<nlohmann::json> r) mutable {
+              if (!r.ok()) return done(std::nullopt);  // cannot tell: accept
+              if ((*r.value)[0].get<long long>() == 0) {
+                return done(ApiError(ErrorKind::unprocessable,
+                                     ref.column + " " + std::to_string(ref.id) + " does not exist",
+                                     {{"field", ref.column}, {"table", ref.table}}));
+              }
+              {
+                std::lock_guard lock(mutex_);
+                known_[ref.table].insert(ref.id);
+              }
+              verify(std::move(unknown), std::move(done));
+            });
+}
+
+}  // namespace opsdb
