@@ -7,7 +7,7 @@
 #
 # Knobs (environment):
 #   STACK_DIR MAIN_DB_PORT LOCAL_DB_PORT REDIS_PORT   the stack (scripts/stack.sh); defaults:
-#       /var/tmp/ops-db-bench-stack, 55732, 55733, 56679 (not the dev stack's)
+#       /var/tmp/ops-db-bench-stack, 25732, 25733, 26679 (not the dev stack's)
 #   BENCH_API_PORT (18480) BENCH_HELLO_PORT (18481) BENCH_PROXY_PORT (18432)
 #   BENCH_DURATION (10)        seconds of each wrk latency/throughput run
 #   BENCH_DRAIN_N (20000)      writes buffered for the 0 ms drain run
@@ -38,9 +38,9 @@ cd "$repo"
 NICE=${BENCH_NICE:--19}
 
 export STACK_DIR=${STACK_DIR:-/var/tmp/ops-db-bench-stack}
-export MAIN_DB_PORT=${MAIN_DB_PORT:-55732}
-export LOCAL_DB_PORT=${LOCAL_DB_PORT:-55733}
-export REDIS_PORT=${REDIS_PORT:-56679}
+export MAIN_DB_PORT=${MAIN_DB_PORT:-25732}
+export LOCAL_DB_PORT=${LOCAL_DB_PORT:-25733}
+export REDIS_PORT=${REDIS_PORT:-26679}
 API_PORT=${BENCH_API_PORT:-18480}
 HELLO_PORT=${BENCH_HELLO_PORT:-18481}
 PROXY_PORT=${BENCH_PROXY_PORT:-18432}
