@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "opsdb/core/timestamp.hpp"
@@ -281,6 +282,47 @@ TEST(MainSiteLifecycle, SigtermStopsCleanly) {
   prepare_database();
   ServerProcess server(std::map<std::string, std::string>{{"SITE_TYPE", "main"}});
   EXPECT_EQ(server.stop(), 0);
+}
+
+TEST(CommandLine, MigrateAndSeedAreIdempotent) {
+  prepare_database();
+  const auto out = ::testing::TempDir() + "/migrate.txt";
+  const std::string env = "cd / && ";  // the stack's addresses come from the environment
+  ASSERT_EQ(shell(env + server_binary() + " migrate > " + out + " 2>&1"), 0);
+  std::ifstream f(out);
+  std::string text((std::istreambuf_iterator<char>(f)), {});
+  EXPECT_NE(text.find("up to date"), std::string::npos) << text;
+  PgProbe db(stack_config().main_db);
+  const auto before = db.scalar("SELECT count(*) FROM obs_unit");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM schema_migrations"),
+            db.scalar("SELECT count(*) FROM schema_migrations WHERE name ~ '^[0-9]{4}_'"));
+  ASSERT_EQ(shell(env + server_binary() + " seed-demo > /dev/null 2>&1"), 0);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM obs_unit"), before);
+  EXPECT_GE(before, 2);
+}
+
+TEST(Logging, JsonLinesCarryTheRequestAndNeverThePassword) {
+  prepare_database();
+  const auto config = stack_config();
+  ASSERT_FALSE(config.main_db.password.empty()) << "the stack's database has a password";
+  ServerProcess server({{"SITE_TYPE", "main"}, {"LOG_FORMAT", "json"}});
+  ASSERT_EQ(http_get(server.port(), "/health?token=abc").status, 200);
+  ASSERT_EQ(server.stop(), 0);
+  const auto log = server.log();
+  std::istringstream lines(log);
+  std::string line;
+  bool request_line = false;
+  while (std::getline(lines, line)) {
+    if (line.empty()) continue;
+    auto doc = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(doc.is_object()) << "not a JSON line: " << line;
+    EXPECT_TRUE(doc.contains("time") && doc.contains("level") && doc.contains("message")) << line;
+    const auto message = doc.value("message", "");
+    if (message.rfind("GET /health 200", 0) == 0) request_line = true;
+  }
+  EXPECT_TRUE(request_line) << "no request log line:\n" << log;
+  EXPECT_EQ(log.find(config.main_db.password), std::string::npos) << "the password was logged";
+  EXPECT_EQ(log.find("token=abc"), std::string::npos) << "the query string was logged";
 }
 
 TEST(CommandLine, BadConfigurationExitsNonZeroNamingTheKey) {

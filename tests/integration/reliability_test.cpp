@@ -90,6 +90,17 @@ class ReliabilityTest : public SecondarySiteFixture {
   }
 
   // `n` writes, optionally `gap` apart; returns what was acknowledged.
+  // Starts the server, stops the main DB and buffers `n` writes: a backlog waiting to drain.
+  void buffer_backlog(int n, std::vector<Written>& writes) {
+    ASSERT_NO_FATAL_FAILURE(start_server());
+    ASSERT_EQ(stop_main(), 0);
+    std::vector<double> latencies;
+    writes = write_many(n, latencies);
+    ASSERT_EQ(writes.size(), static_cast<size_t>(n));
+    print_latency("backlog of " + std::to_string(n) + " buffered writes, main DB stopped",
+                  summarize(latencies));
+  }
+
   std::vector<Written> write_many(int n, std::vector<double>& latencies, Millis gap = 0ms) {
     std::vector<Written> out;
     for (int i = 0; i < n; ++i) {
@@ -348,12 +359,8 @@ TEST_F(ReliabilityTest, BlackholedMainDbNeitherSlowsWritesNorHangsTheSite) {
 }
 
 TEST_F(ReliabilityTest, HungMainDbMidDrainNeitherSlowsWritesNorLosesOrDuplicates) {
-  ASSERT_NO_FATAL_FAILURE(start_server());
-  ASSERT_EQ(stop_main(), 0);
-  std::vector<double> backlog_latency;
-  auto writes = write_many(2000, backlog_latency);
-  ASSERT_EQ(writes.size(), 2000u);
-  print_latency("backlog of 2000 buffered writes, main DB stopped", summarize(backlog_latency));
+  std::vector<Written> writes;
+  ASSERT_NO_FATAL_FAILURE(buffer_backlog(2000, writes));
 
   ASSERT_EQ(start_main(), 0);
   ASSERT_TRUE(wait_until([&] { return pending() < 2000; }, 15s, 1ms)) << "the drain never began";
@@ -405,12 +412,8 @@ TEST_F(ReliabilityTest, StopsPromptlyWhileADrainCallHangsOnTheMainDb) {
 }
 
 TEST_F(ReliabilityTest, ServerKilledDuringTheDrainLosesAndDuplicatesNothing) {
-  ASSERT_NO_FATAL_FAILURE(start_server());
-  ASSERT_EQ(stop_main(), 0);
-  std::vector<double> latencies;
-  auto writes = write_many(2000, latencies);
-  ASSERT_EQ(writes.size(), 2000u);
-  print_latency("backlog of 2000 buffered writes, main DB stopped", summarize(latencies));
+  std::vector<Written> writes;
+  ASSERT_NO_FATAL_FAILURE(buffer_backlog(2000, writes));
   ASSERT_EQ(start_main(), 0);
 
   // Kill -9 at random points of the drain, each time restarting the server.
