@@ -114,3 +114,82 @@ TEST_F(ExecutorTest, UnreachableDatabaseIsAConnectivityError) {
 
 }  // namespace
 }  // namespace opsdb::test
+
+namespace opsdb::test {
+namespace {
+
+// The database function guards its identifiers on its own, whatever the caller checked: a step
+// naming a table or column outside the writable set is refused, never ignored or executed.
+TEST(ApplyFunction, RefusesTablesAndColumnsOutsideTheWritableSet) {
+  prepare_database();
+  PgProbe db(stack_config().main_db);
+  ManualClock clock;
+  TransactionBuilder builder("observatory", clock);
+  auto outcome_of = [&](const nlohmann::json& doc) {
+    auto text = db.column("SELECT opsdb_apply_transactions($1::jsonb)::text",
+                          {nlohmann::json::array({doc}).dump()});
+    return nlohmann::json::parse(text.at(0)).at(0);
+  };
+
+  auto doc = builder.start_observation({{"obs_unit_id", 1}}).tx.to_json();
+  auto foreign_table = doc;
+  foreign_table["steps"][0]["table"] = "api_token";
+  auto o = outcome_of(foreign_table);
+  EXPECT_EQ(o["outcome"], "failed");
+  EXPECT_EQ(o["sqlstate"], "42P01");
+
+  auto extra_column = builder.start_observation({{"obs_unit_id", 1}}).tx.to_json();
+  extra_column["steps"][0]["row"]["obs_unit_id\"; DROP TABLE obs_unit; --"] = 1;
+  o = outcome_of(extra_column);
+  EXPECT_EQ(o["outcome"], "failed");
+  EXPECT_EQ(o["sqlstate"], "42703");
+
+  auto frozen_column =
+      builder.finish_observation(doc["steps"][0]["row"]["id"], {{"status", "completed"}})
+          .tx.to_json();
+  frozen_column["steps"][0]["set"]["obs_unit_id"] = 2;
+  o = outcome_of(frozen_column);
+  EXPECT_EQ(o["outcome"], "failed");
+  EXPECT_EQ(o["sqlstate"], "42703");
+
+  for (const auto& tx : {foreign_table, extra_column}) {
+    EXPECT_EQ(db.scalar("SELECT count(*) FROM executed_obs_unit WHERE id = $1",
+                        {tx["steps"][1]["row"]["executed_obs_unit_id"].get<std::string>()}),
+              0);
+    EXPECT_EQ(db.scalar("SELECT count(*) FROM buffered_transaction_log WHERE transaction_id = $1",
+                        {tx["id"].get<std::string>()}),
+              0);
+  }
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM obs_unit WHERE id = 1"), 1);
+}
+
+// Columns left out of a row take their defaults; the values given are stored as given.
+TEST(ApplyFunction, OmittedColumnsTakeTheirDefaults) {
+  prepare_database();
+  PgProbe db(stack_config().main_db);
+  ManualClock clock;
+  TransactionBuilder builder("observatory", clock);
+  auto obs = builder.start_observation({{"obs_unit_id", 1}}).tx;
+  const std::string obs_id = obs.steps[0].row["id"];
+  auto pkg = builder.create_package({{"name", "defaults-" + obs_id.substr(0, 8)},
+                                     {"executed_obs_unit_id", obs_id},
+                                     {"instrument_module_id", 1}});
+  // The builder always fills metadata and status; leave them out to exercise the defaults.
+  pkg.tx.steps[0].row.erase("metadata");
+  pkg.tx.steps[0].row.erase("status");
+  auto batch = nlohmann::json::array({obs.to_json(), pkg.tx.to_json()});
+  auto text = db.column("SELECT opsdb_apply_transactions($1::jsonb)::text", {batch.dump()});
+  auto outcomes = nlohmann::json::parse(text.at(0));
+  ASSERT_EQ(outcomes.size(), 2u) << outcomes.dump();
+  EXPECT_EQ(outcomes[1]["outcome"], "applied") << outcomes.dump();
+  EXPECT_EQ(db.column("SELECT status || '/' || state || '/' || metadata::text FROM "
+                      "raw_data_package WHERE id = $1",
+                      {pkg.response["id"].get<std::string>()}),
+            std::vector<std::string>{"building/waiting/{}"});
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM executed_obs_unit WHERE id = $1 AND start_time = $2",
+                      {obs_id, obs.steps[0].row["start_time"].get<std::string>()}),
+            1);
+}
+
+}  // namespace
+}  // namespace opsdb::test
