@@ -8,9 +8,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$repo"
 
-scripts/setup.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-cmake --build build -j"${BUILD_JOBS:-2}"
+scripts/build.sh
 scripts/stack.sh start
 
 eval "$(scripts/stack.sh env)"

@@ -7,10 +7,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$repo"
 
-scripts/setup.sh
-
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-cmake --build build -j"${BUILD_JOBS:-2}"
+scripts/build.sh
 
 # Leave a stack the developer already had running alone; stop only one we started.
 started_stack=0
