@@ -278,8 +278,10 @@ void TransactionBuffer::release_lease(Done done) {
 }
 
 void TransactionBuffer::peek_oldest(
-    std::size_t count, std::function<void(std::vector<std::string>, std::string)> done) {
-  redis_.command({"LRANGE", keys_.buffer(), "-" + std::to_string(count), "-1"},
+    std::size_t skip, std::size_t count,
+    std::function<void(std::vector<std::string>, std::string)> done) {
+  redis_.command({"LRANGE", keys_.buffer(), "-" + std::to_string(skip + count),
+                  "-" + std::to_string(skip + 1)},
                  [done = std::move(done)](Result r) {
                    if (!r.ok()) return done({}, describe(r));
                    std::vector<std::string> docs;

@@ -65,45 +65,53 @@ void DrainProcessor::tick() {
       set_state("standby");
       return next(config_.background_processing_interval);
     }
-    queue_.peek_oldest(
-        static_cast<std::size_t>(config_.drain_batch_size),
-        [this](std::vector<std::string> docs, std::string error) {
-          if (!error.empty()) {
-            set_state("waiting_for_redis", error);
-            return next(config_.background_processing_interval);
-          }
-          if (docs.empty()) {
-            set_state("idle");
-            return next(config_.background_processing_interval);
-          }
-          std::vector<Transaction> txs;
-          for (const auto& doc : docs) {
-            try {
-              txs.push_back(Transaction::from_json(nlohmann::json::parse(doc)));
-            } catch (const std::exception& e) {
-              // Never executed, never silently dropped: a document that is not a valid
-              // transaction goes to the dead-letter queue once everything before it is applied.
-              if (txs.empty()) return dead_letter_garbage(doc, e.what());
-              break;
-            }
-          }
-          docs.resize(txs.size());
-          if (txs.front().id == failing_id_) {
-            const auto now = clock_.now();
-            if (now < retry_at_) {
-              set_state("retrying");
-              return next(std::chrono::ceil<std::chrono::milliseconds>(retry_at_ - now));
-            }
-            // After a data error the transaction is retried on its own.
-            txs.resize(1);
-            docs.resize(1);
-          }
-          run_batch(std::move(docs), std::move(txs));
-        });
+    if (auto docs = take_prefetched()) return drain(std::move(*docs));
+    queue_.peek_oldest(0, static_cast<std::size_t>(config_.drain_batch_size),
+                       [this](std::vector<std::string> docs, std::string error) {
+                         if (!error.empty()) {
+                           set_state("waiting_for_redis", error);
+                           return next(config_.background_processing_interval);
+                         }
+                         drain(std::move(docs));
+                       });
   });
 }
 
+void DrainProcessor::drain(std::vector<std::string> docs) {
+  if (docs.empty()) {
+    set_state("idle");
+    return next(config_.background_processing_interval);
+  }
+  std::vector<Transaction> txs;
+  for (const auto& doc : docs) {
+    try {
+      txs.push_back(Transaction::from_json(nlohmann::json::parse(doc)));
+    } catch (const std::exception& e) {
+      // Never executed, never silently dropped: a document that is not a valid transaction
+      // goes to the dead-letter queue once everything before it is applied.
+      if (txs.empty()) return dead_letter_garbage(doc, e.what());
+      break;
+    }
+  }
+  docs.resize(txs.size());
+  if (txs.front().id == failing_id_) {
+    const auto now = clock_.now();
+    if (now < retry_at_) {
+      set_state("retrying");
+      return next(std::chrono::ceil<std::chrono::milliseconds>(retry_at_ - now));
+    }
+    // After a data error the transaction is retried on its own.
+    txs.resize(1);
+    docs.resize(1);
+  }
+  run_batch(std::move(docs), std::move(txs));
+}
+
 void DrainProcessor::run_batch(std::vector<std::string> docs, std::vector<Transaction> txs) {
+  // A full batch suggests more behind it: read the next one from the buffer while the database
+  // works on this one. Registered before the apply is sent, so that an outcome dropping it
+  // (which can arrive at once, e.g. a refused connection) always comes after it.
+  if (docs.size() == static_cast<std::size_t>(config_.drain_batch_size)) prefetch(docs.size());
   const auto started = std::chrono::steady_clock::now();
   auto batch = txs;
   main_db_.apply(std::move(batch), [this, docs = std::move(docs), txs = std::move(txs),
@@ -115,6 +123,40 @@ void DrainProcessor::run_batch(std::vector<std::string> docs, std::vector<Transa
         [this, docs = std::move(docs), txs = std::move(txs), result = std::move(result),
          took]() mutable { on_result(std::move(docs), std::move(txs), std::move(result), took); });
   });
+}
+
+// The batch behind the one in flight sits right before it at the tail: nothing but this drainer
+// removes from the tail, and new writes arrive at the head. Valid only if the batch in flight is
+// then applied and removed whole; every other outcome drops it.
+void DrainProcessor::prefetch(std::size_t in_flight) {
+  std::uint64_t generation;
+  {
+    std::lock_guard lock(prefetch_mutex_);
+    generation = ++prefetch_generation_;
+    prefetched_.reset();
+  }
+  queue_.peek_oldest(in_flight, static_cast<std::size_t>(config_.drain_batch_size),
+                     [this, generation](std::vector<std::string> docs, std::string error) {
+                       std::lock_guard lock(prefetch_mutex_);
+                       if (generation != prefetch_generation_ || !error.empty()) return;
+                       prefetched_ = std::move(docs);
+                     });
+}
+
+std::optional<std::vector<std::string>> DrainProcessor::take_prefetched() {
+  std::lock_guard lock(prefetch_mutex_);
+  ++prefetch_generation_;  // a prefetch still on its way is stale from now on
+  auto docs = std::move(prefetched_);
+  prefetched_.reset();
+  // Nothing was behind the last batch then; writes may have come since: read afresh.
+  if (docs && docs->empty()) return std::nullopt;
+  return docs;
+}
+
+void DrainProcessor::drop_prefetched() {
+  std::lock_guard lock(prefetch_mutex_);
+  ++prefetch_generation_;
+  prefetched_.reset();
 }
 
 void DrainProcessor::on_result(std::vector<std::string> docs, std::vector<Transaction> txs,
@@ -134,6 +176,7 @@ void DrainProcessor::on_result(std::vector<std::string> docs, std::vector<Transa
                     connectivity_failures_, delay.count());
     }
     set_state("waiting_for_main_db", first_line(result.error.message));
+    drop_prefetched();
     return next(delay);
   }
   if (connectivity_failures_ > 0) {
@@ -151,8 +194,11 @@ void DrainProcessor::on_result(std::vector<std::string> docs, std::vector<Transa
   if (applied < outcomes.size()) failure = outcomes[applied];
   const std::string failing_doc = failure ? docs[applied] : std::string{};
 
+  // Whatever was read ahead is only the next batch if this one was applied and removed whole.
+  if (failure) drop_prefetched();
   auto after_marking = [this, failure, failing_doc](std::string error) {
     if (!error.empty()) {
+      drop_prefetched();
       // Committed on the main database but still in the buffer: the next pass re-applies
       // them, and the ledger turns that into a skip.
       spdlog::warn("drain: could not mark applied transactions in the buffer: {}", error);

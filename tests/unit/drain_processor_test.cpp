@@ -30,8 +30,12 @@ class StepScheduler final : public Scheduler {
  public:
   explicit StepScheduler(ManualClock& clock) : clock_(clock) {}
   void after(milliseconds delay, std::function<void()> work) override {
+    if (run_immediate_work && delay.count() == 0) return work();
     pending_.push_back({delay, std::move(work)});
   }
+  /// Runs zero-delay work at once, inside the call that scheduled it: what a second event-loop
+  /// thread may do while the first is still in that call.
+  bool run_immediate_work = false;
   /// Runs the next scheduled item, advancing the clock by its delay; returns that delay.
   milliseconds step() {
     EXPECT_FALSE(pending_.empty()) << "nothing scheduled";
@@ -62,11 +66,16 @@ class FakeQueue final : public DrainQueue {
   std::map<std::string, int> attempts;
 
   void acquire_lease(std::function<void(bool, std::string)> done) override { done(true, ""); }
-  void peek_oldest(std::size_t count,
+  void peek_oldest(std::size_t skip, std::size_t count,
                    std::function<void(std::vector<std::string>, std::string)> done) override {
-    std::vector<std::string> out(docs.begin(), docs.begin() + std::min(count, docs.size()));
-    done(out, "");
+    ++peeks;
+    if (skip == 0) ++peeks_from_oldest;
+    const auto from = std::min(skip, docs.size());
+    const auto to = std::min(skip + count, docs.size());
+    done(std::vector<std::string>(docs.begin() + from, docs.begin() + to), "");
   }
+  int peeks = 0;
+  int peeks_from_oldest = 0;
   void mark_applied(std::vector<std::string> batch, std::vector<std::string> ids, std::string,
                     Done done) override {
     for (size_t i = 0; i < batch.size(); ++i) {
@@ -160,6 +169,47 @@ TEST_F(DrainProcessorTest, DrainsInOrderInBatches) {
   EXPECT_EQ(queue_.applied, expected);
   EXPECT_EQ(db_.batch_sizes, (std::vector<std::size_t>{10, 10, 5}));
   EXPECT_EQ(processor_.status()["transactions_processed"], 25);
+}
+
+TEST_F(DrainProcessorTest, ReadsTheNextBatchWhileTheDatabaseAppliesThisOne) {
+  buffer(25);
+  std::vector<std::string> expected;
+  for (const auto& d : queue_.docs) expected.push_back(nlohmann::json::parse(d)["id"]);
+  processor_.start();
+  scheduler_.step();
+  scheduler_.run_until_wait();
+  EXPECT_EQ(queue_.applied, expected);
+  // The first batch and the final check for more read from the oldest; the batches in between
+  // were read ahead, behind the batch in flight.
+  EXPECT_EQ(queue_.peeks_from_oldest, 2);
+  EXPECT_EQ(db_.batch_sizes, (std::vector<std::size_t>{10, 10, 5}));
+}
+
+TEST_F(DrainProcessorTest, AReadAheadBatchIsDroppedWhenTheBatchBeforeItFails) {
+  std::vector<std::string> expected;
+  for (int i = 0; i < 25; ++i) expected.push_back(buffer());
+  const auto bad = expected[3];
+  db_.rejected.insert(bad);
+  processor_.start();
+  scheduler_.step();
+  for (int i = 0; i < 10 && scheduler_.run_until_wait().count() > 0; ++i) scheduler_.step();
+  expected.erase(expected.begin() + 3);
+  EXPECT_EQ(queue_.applied, expected) << "order must survive a failure inside a full batch";
+  EXPECT_EQ(queue_.dead, std::vector<std::string>{bad});
+  EXPECT_TRUE(queue_.docs.empty());
+}
+
+TEST_F(DrainProcessorTest, AReadAheadBatchIsDroppedWhenTheDatabaseFailsAtOnce) {
+  std::vector<std::string> expected;
+  for (int i = 0; i < 25; ++i) expected.push_back(buffer());
+  // A refused connection fails the apply before the call that sent it has returned.
+  scheduler_.run_immediate_work = true;
+  db_.down = true;
+  processor_.start();
+  scheduler_.step();
+  db_.down = false;
+  for (int i = 0; i < 10 && scheduler_.run_until_wait().count() > 0; ++i) scheduler_.step();
+  EXPECT_EQ(queue_.applied, expected) << "a batch read ahead overtook the batch before it";
 }
 
 TEST_F(DrainProcessorTest, ConnectivityFailuresBackOffAndCountNothing) {

@@ -53,7 +53,7 @@ class TransactionBuffer final : public DrainQueue {
 
   // DrainQueue
   void acquire_lease(std::function<void(bool, std::string)> done) override;
-  void peek_oldest(std::size_t count,
+  void peek_oldest(std::size_t skip, std::size_t count,
                    std::function<void(std::vector<std::string>, std::string)> done) override;
   void mark_applied(std::vector<std::string> docs, std::vector<std::string> ids, std::string lsn,
                     Done done) override;

@@ -40,6 +40,10 @@ class DrainProcessor {
 
  private:
   void tick();
+  void drain(std::vector<std::string> docs);
+  void prefetch(std::size_t in_flight);
+  std::optional<std::vector<std::string>> take_prefetched();
+  void drop_prefetched();
   void run_batch(std::vector<std::string> docs, std::vector<Transaction> txs);
   void on_result(std::vector<std::string> docs, std::vector<Transaction> txs,
                  DbResult<ApplyResult> result, std::chrono::steady_clock::duration took);
@@ -62,6 +66,11 @@ class DrainProcessor {
   std::string failing_id_;  // the oldest transaction, after a data error, awaiting its retry
   Clock::time_point retry_at_{};
   bool redis_failing_ = false;
+
+  // The batch behind the one being applied, read ahead (its reply arrives on a Redis thread).
+  std::mutex prefetch_mutex_;
+  std::uint64_t prefetch_generation_ = 0;
+  std::optional<std::vector<std::string>> prefetched_;
 
   mutable std::mutex mutex_;  // guards what status() reads
   std::string state_ = "starting";

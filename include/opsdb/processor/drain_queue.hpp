@@ -18,9 +18,10 @@ class DrainQueue {
   /// Takes or renews the single-drainer lease; `held` tells whether this process holds it.
   virtual void acquire_lease(std::function<void(bool held, std::string error)> done) = 0;
 
-  /// The oldest `count` transaction documents, oldest first, without removing them.
+  /// `count` transaction documents, oldest first, without removing them, after skipping the
+  /// `skip` oldest.
   virtual void peek_oldest(
-      std::size_t count,
+      std::size_t skip, std::size_t count,
       std::function<void(std::vector<std::string> docs, std::string error)> done) = 0;
 
   /// Removes exactly `docs` (the oldest, oldest first) from the buffer and marks `ids` applied
