@@ -62,8 +62,6 @@ class TransactionBuffer final : public DrainQueue {
   void dead_letter(std::string doc, std::string id, std::string error, int attempts,
                    Done done) override;
 
-  const RedisKeys& keys() const { return keys_; }
-
  private:
   std::vector<std::vector<std::string>> enqueue_commands(const Transaction& tx,
                                                          const std::string& doc) const;
