@@ -8,8 +8,8 @@ namespace opsdb {
 
 void HealthMonitor::probe() {
   if (probing_.exchange(true)) return;  // the previous probe is still waiting for its deadline
-  db_.query({"SELECT to_jsonb(1)::text", {}}, [this](DbResult<nlohmann::json> result) {
-    record(result.ok(), result.ok() ? "" : result.error.message);
+  db_.query({"SELECT to_jsonb(1)::text", {}}, [this](Result<nlohmann::json> result) {
+    record(result.ok(), result.ok() ? "" : result.error().message);
     probing_ = false;
   });
 }

@@ -45,13 +45,13 @@ void ReferenceCheck::refresh() {
     first = false;
   }
   sql += ")::text";
-  db_.query({sql, {}}, [this](DbResult<nlohmann::json> r) {
-    if (!r.ok() || r.value->empty()) {
-      spdlog::debug("reference ids not refreshed: {}", r.ok() ? "no answer" : r.error.message);
+  db_.query({sql, {}}, [this](Result<nlohmann::json> r) {
+    if (!r.ok() || r->empty()) {
+      spdlog::debug("reference ids not refreshed: {}", r.ok() ? "no answer" : r.error().message);
       return;
     }
     std::map<std::string, std::set<long long>> known;
-    for (const auto& [table, ids] : (*r.value)[0].items()) {
+    for (const auto& [table, ids] : (*r)[0].items()) {
       for (const auto& id : ids) known[table].insert(id.get<long long>());
     }
     std::lock_guard lock(mutex_);
@@ -91,9 +91,9 @@ void ReferenceCheck::verify(std::vector<Reference> unknown,
   unknown.pop_back();
   db_.query({"SELECT to_jsonb(count(*))::text FROM " + ref.table + " WHERE id = $1::bigint",
              {std::to_string(ref.id)}},
-            [this, ref, unknown = std::move(unknown), done](DbResult<nlohmann::json> r) mutable {
+            [this, ref, unknown = std::move(unknown), done](Result<nlohmann::json> r) mutable {
               if (!r.ok()) return done(std::nullopt);  // cannot tell: accept
-              if ((*r.value)[0].get<long long>() == 0) {
+              if ((*r)[0].get<long long>() == 0) {
                 return done(ApiError(ErrorKind::unprocessable,
                                      ref.column + " " + std::to_string(ref.id) + " does not exist",
                                      {{"field", ref.column}, {"table", ref.table}}));

@@ -58,16 +58,16 @@ nlohmann::json optional_body(const Request& request) {
 void read_one(Database& db, SqlQuery query, const char* table, std::string not_found,
               Respond respond) {
   db.query(std::move(query), [respond = std::move(respond), table,
-                              not_found = std::move(not_found)](DbResult<nlohmann::json> r) {
+                              not_found = std::move(not_found)](Result<nlohmann::json> r) {
     if (!r.ok()) {
-      respond(http::error_response(to_api_error(r.error)));
+      respond(http::error_response(to_api_error(r.error())));
       return;
     }
-    if (r.value->empty()) {
+    if (r->empty()) {
       respond(http::error_response(ApiError(ErrorKind::not_found, not_found)));
       return;
     }
-    auto doc = std::move((*r.value)[0]);
+    auto doc = std::move((*r)[0]);
     normalize_record(table, doc);
     respond(json_response(200, doc));
   });
@@ -75,12 +75,12 @@ void read_one(Database& db, SqlQuery query, const char* table, std::string not_f
 
 void read_page(Database& db, const ObservationFilter& filter, Respond respond) {
   db.query(observations(filter),
-           [respond = std::move(respond), limit = filter.limit](DbResult<nlohmann::json> r) {
+           [respond = std::move(respond), limit = filter.limit](Result<nlohmann::json> r) {
              if (!r.ok()) {
-               respond(http::error_response(to_api_error(r.error)));
+               respond(http::error_response(to_api_error(r.error())));
                return;
              }
-             respond(json_response(200, observation_page(std::move(*r.value), limit)));
+             respond(json_response(200, observation_page(std::move(*r), limit)));
            });
 }
 

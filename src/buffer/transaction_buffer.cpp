@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <charconv>
 
 #include "opsdb/core/timestamp.hpp"
 #include "opsdb/core/uuid.hpp"
@@ -176,19 +175,6 @@ std::vector<std::string> take_failed(const std::string& failed_key, const std::s
 
 }  // namespace
 
-std::optional<std::uint64_t> parse_lsn(const std::string& lsn) {
-  auto slash = lsn.find('/');
-  if (slash == std::string::npos || slash == 0 || slash + 1 >= lsn.size()) return std::nullopt;
-  std::uint64_t hi = 0, lo = 0;
-  auto a = std::from_chars(lsn.data(), lsn.data() + slash, hi, 16);
-  auto b = std::from_chars(lsn.data() + slash + 1, lsn.data() + lsn.size(), lo, 16);
-  if (a.ec != std::errc{} || a.ptr != lsn.data() + slash || b.ec != std::errc{} ||
-      b.ptr != lsn.data() + lsn.size() || hi > 0xffffffffULL || lo > 0xffffffffULL) {
-    return std::nullopt;
-  }
-  return (hi << 32) | lo;
-}
-
 TransactionBuffer::TransactionBuffer(redis::RedisClient& redis, const Config& config,
                                      const Clock& clock)
     : redis_(redis),
@@ -294,11 +280,10 @@ void TransactionBuffer::peek_oldest(
 }
 
 void TransactionBuffer::mark_applied(std::vector<std::string> docs, std::vector<std::string> ids,
-                                     std::string lsn, Done done) {
-  const auto score = parse_lsn(lsn).value_or(0);
+                                     Lsn lsn, Done done) {
   std::vector<std::string> args{instance_,
-                                std::to_string(score),
-                                lsn,
+                                std::to_string(lsn.value()),
+                                lsn.to_string(),
                                 format_timestamp(clock_.now()),
                                 config_.lsn_tracking_enabled ? "1" : "0",
                                 std::to_string(config_.transaction_status_ttl.count()),

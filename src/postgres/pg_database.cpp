@@ -20,20 +20,24 @@ using SteadyClock = std::chrono::steady_clock;
 // Runs on a worker with its connection; throws pqxx exceptions on failure.
 using Job = std::function<void(pqxx::connection&)>;
 // Told about a failure that happened before or while running the job.
-using Fail = std::function<void(DbError)>;
+using Fail = std::function<void(Error)>;
 
 struct Task {
   Job job;
   Fail fail;
 };
 
-DbError translate(const std::exception& e) {
+Error translate(const std::exception& e) {
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
-    return DbError{classify_sqlstate(sql->sqlstate()), sql->sqlstate(), e.what()};
+    return Error{classify_sqlstate(sql->sqlstate()), e.what(), sql->sqlstate()};
   }
-  // Broken connections, commits in doubt and anything else without a server verdict: the
-  // outcome is unknown, which the ledger makes safe to retry.
-  return DbError{DbError::Kind::connectivity, "", e.what()};
+  // The connection broke while the commit was on its way: it may or may not have happened.
+  // The ledger makes a retry of the same transaction safe, but callers must know.
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr) {
+    return Error{Fault::outcome_unknown, e.what(), ""};
+  }
+  // Broken connections and anything else without a server verdict.
+  return Error{Fault::unavailable, e.what(), ""};
 }
 
 std::string first_line(const std::string& text) {
@@ -121,11 +125,12 @@ struct PgDatabase::Impl {
         auto error = translate(e);
         if (worker.timed_out.exchange(false)) {
           // libpq only sees a closed socket; say what really happened.
-          error = DbError{DbError::Kind::connectivity, "",
-                          name + " database gave no answer within " +
-                              std::to_string(call_deadline().count()) + " ms"};
+          error = Error{Fault::unavailable,
+                        name + " database gave no answer within " +
+                            std::to_string(call_deadline().count()) + " ms",
+                        ""};
         }
-        if (error.kind == DbError::Kind::connectivity) {
+        if (!error.is(Fault::rejected)) {
           // The connection may be unusable or in an unknown state: start afresh next time.
           conn.reset();
           note_unreachable(error);
@@ -166,7 +171,7 @@ struct PgDatabase::Impl {
     if (unreachable.exchange(false)) spdlog::info("{} database reachable again", name);
   }
 
-  void note_unreachable(const DbError& error) {
+  void note_unreachable(const Error& error) {
     if (!unreachable.exchange(true)) {
       spdlog::warn("{} database unreachable ({}:{}): {}", name, config.host, config.port,
                    first_line(error.message));
@@ -209,11 +214,9 @@ void PgDatabase::query(SqlQuery query, Callback<nlohmann::json> done) {
           rows.push_back(row[0].is_null() ? nlohmann::json(nullptr)
                                           : nlohmann::json::parse(row[0].c_str()));
         }
-        (*shared_done)(DbResult<nlohmann::json>::success(std::move(rows)));
+        (*shared_done)(std::move(rows));
       },
-      [shared_done](DbError error) {
-        (*shared_done)(DbResult<nlohmann::json>::failure(std::move(error)));
-      });
+      [shared_done](Error error) { (*shared_done)(std::move(error)); });
 }
 
 void PgDatabase::apply(std::vector<Transaction> transactions, Callback<ApplyResult> done) {
@@ -243,16 +246,16 @@ void PgDatabase::apply(std::vector<Transaction> transactions, Callback<ApplyResu
           } else {
             outcome.state = TxOutcome::State::failed;
             outcome.error =
-                DbError{DbError::Kind::data, o.value("sqlstate", ""), o.value("message", "")};
+                Error{Fault::rejected, o.value("message", ""), o.value("sqlstate", "")};
           }
           result.outcomes.push_back(std::move(outcome));
         }
-        result.lsn = row[1].c_str();
-        (*shared_done)(DbResult<ApplyResult>::success(std::move(result)));
+        auto lsn = Lsn::parse(row[1].c_str());
+        if (!lsn) throw std::runtime_error(std::string("unreadable commit LSN ") + row[1].c_str());
+        result.lsn = *lsn;
+        (*shared_done)(std::move(result));
       },
-      [shared_done](DbError error) {
-        (*shared_done)(DbResult<ApplyResult>::failure(std::move(error)));
-      });
+      [shared_done](Error error) { (*shared_done)(std::move(error)); });
 }
 
 }  // namespace opsdb

@@ -115,7 +115,7 @@ void DrainProcessor::run_batch(std::vector<std::string> docs, std::vector<Transa
   const auto started = std::chrono::steady_clock::now();
   auto batch = txs;
   main_db_.apply(std::move(batch), [this, docs = std::move(docs), txs = std::move(txs),
-                                    started](DbResult<ApplyResult> result) mutable {
+                                    started](Result<ApplyResult> result) mutable {
     const auto took = std::chrono::steady_clock::now() - started;
     // Database callbacks arrive on a worker thread; continue on the event loop.
     scheduler_.after(
@@ -160,7 +160,7 @@ void DrainProcessor::drop_prefetched() {
 }
 
 void DrainProcessor::on_result(std::vector<std::string> docs, std::vector<Transaction> txs,
-                               DbResult<ApplyResult> result,
+                               Result<ApplyResult> result,
                                std::chrono::steady_clock::duration took) {
   if (!result.ok()) {
     ++connectivity_failures_;
@@ -170,12 +170,12 @@ void DrainProcessor::on_result(std::vector<std::string> docs, std::vector<Transa
       spdlog::warn(
           "drain paused: main database unreachable ({}); retrying with backoff, "
           "nothing is counted against the {} pending transaction(s) of this batch",
-          first_line(result.error.message), txs.size());
+          first_line(result.error().message), txs.size());
     } else {
       spdlog::debug("main database still unreachable (failure {}), next try in {} ms",
                     connectivity_failures_, delay.count());
     }
-    set_state("waiting_for_main_db", first_line(result.error.message));
+    set_state("waiting_for_main_db", first_line(result.error().message));
     drop_prefetched();
     return next(delay);
   }
@@ -185,7 +185,7 @@ void DrainProcessor::on_result(std::vector<std::string> docs, std::vector<Transa
     connectivity_failures_ = 0;
   }
   set_state("running");
-  auto& outcomes = result.value->outcomes;
+  auto& outcomes = result->outcomes;
   std::size_t applied = 0;
   while (applied < outcomes.size() && outcomes[applied].state != TxOutcome::State::failed) {
     ++applied;
@@ -215,7 +215,7 @@ void DrainProcessor::on_result(std::vector<std::string> docs, std::vector<Transa
   if (failing_id_ == txs[0].id) failing_id_.clear();
   docs.resize(applied);
   record_applied(applied, took);
-  queue_.mark_applied(std::move(docs), std::move(ids), result.value->lsn, after_marking);
+  queue_.mark_applied(std::move(docs), std::move(ids), result->lsn, after_marking);
 }
 
 void DrainProcessor::on_failure(const std::string& doc, const std::string& id,

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "opsdb/core/lsn.hpp"
 #include "opsdb/core/timestamp.hpp"
 
 namespace opsdb {
@@ -44,14 +45,14 @@ void LsnTracker::tick() {
 void LsnTracker::poll_replica(std::uint64_t oldest_lsn, const std::string& applied_at) {
   replica_.query(
       {"SELECT to_jsonb(pg_last_wal_replay_lsn()::text)::text", {}},
-      [this, oldest_lsn, applied_at](DbResult<nlohmann::json> r) {
+      [this, oldest_lsn, applied_at](Result<nlohmann::json> r) {
         // Back onto the event loop before touching loop state.
         scheduler_.after(std::chrono::milliseconds(0), [this, oldest_lsn, applied_at, r] {
           std::optional<std::uint64_t> replay;
-          if (r.ok() && !r.value->empty() && (*r.value)[0].is_string()) {
+          if (r.ok() && !r->empty() && (*r)[0].is_string()) {
             std::lock_guard lock(mutex_);
-            replica_lsn_ = (*r.value)[0].get<std::string>();
-            replay = parse_lsn(replica_lsn_);
+            replica_lsn_ = (*r)[0].get<std::string>();
+            if (auto lsn = Lsn::parse(replica_lsn_)) replay = lsn->value();
           }
           if (replay && *replay >= oldest_lsn) {
             if (stalled_) spdlog::info("replication resumed: replica replayed {}", replica_lsn_);
@@ -75,7 +76,7 @@ void LsnTracker::poll_replica(std::uint64_t oldest_lsn, const std::string& appli
                 "transactions applied at {} have not reached the replica after {} s "
                 "(replica at {}); keeping their caches and polling less often",
                 applied_at, config_.lsn_timeout.count() / 1000,
-                r.ok() ? replica_lsn_ : "unreachable: " + r.error.message);
+                r.ok() ? replica_lsn_ : "unreachable: " + r.error().message);
             stalled_ = true;
             std::lock_guard lock(mutex_);
             reported_stalled_ = true;

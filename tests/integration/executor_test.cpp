@@ -20,9 +20,9 @@ class ExecutorTest : public ::testing::Test {
     probe_ = std::make_unique<PgProbe>(stack_config().main_db);
   }
 
-  DbResult<ApplyResult> apply(std::vector<Transaction> txs) {
-    std::promise<DbResult<ApplyResult>> done;
-    db_->apply(std::move(txs), [&](DbResult<ApplyResult> r) { done.set_value(std::move(r)); });
+  Result<ApplyResult> apply(std::vector<Transaction> txs) {
+    std::promise<Result<ApplyResult>> done;
+    db_->apply(std::move(txs), [&](Result<ApplyResult> r) { done.set_value(std::move(r)); });
     return done.get_future().get();
   }
 
@@ -40,14 +40,14 @@ TEST_F(ExecutorTest, ApplyingTheSameTransactionTwiceLeavesOneSetOfRows) {
   auto w = builder_.start_observation({{"obs_unit_id", 1}});
   const std::string id = w.response["id"];
   auto first = apply({w.tx});
-  ASSERT_TRUE(first.ok()) << first.error.message;
-  ASSERT_EQ(first.value->outcomes.size(), 1u);
-  EXPECT_EQ(first.value->outcomes[0].state, TxOutcome::State::applied);
-  EXPECT_FALSE(first.value->lsn.empty());
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  ASSERT_EQ(first->outcomes.size(), 1u);
+  EXPECT_EQ(first->outcomes[0].state, TxOutcome::State::applied);
+  EXPECT_GT(first->lsn, Lsn(0));
 
   auto second = apply({w.tx});
   ASSERT_TRUE(second.ok());
-  EXPECT_EQ(second.value->outcomes[0].state, TxOutcome::State::skipped);
+  EXPECT_EQ(second->outcomes[0].state, TxOutcome::State::skipped);
   EXPECT_EQ(count("executed_obs_unit", id), 1);
   EXPECT_EQ(probe_->scalar("SELECT count(*) FROM executed_obs_unit_status_change WHERE "
                            "executed_obs_unit_id = $1",
@@ -64,12 +64,12 @@ TEST_F(ExecutorTest, ABatchStopsAtTheFirstDataErrorAndKeepsWhatCameBefore) {
   auto bad = builder_.start_observation({{"obs_unit_id", 999999}});
   auto c = builder_.start_observation({{"obs_unit_id", 1}});
   auto r = apply({a.tx, bad.tx, c.tx});
-  ASSERT_TRUE(r.ok()) << r.error.message;
-  ASSERT_EQ(r.value->outcomes.size(), 2u);
-  EXPECT_EQ(r.value->outcomes[0].state, TxOutcome::State::applied);
-  EXPECT_EQ(r.value->outcomes[1].state, TxOutcome::State::failed);
-  EXPECT_EQ(r.value->outcomes[1].error.kind, DbError::Kind::data);
-  EXPECT_EQ(r.value->outcomes[1].error.sqlstate, "23503");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->outcomes.size(), 2u);
+  EXPECT_EQ(r->outcomes[0].state, TxOutcome::State::applied);
+  EXPECT_EQ(r->outcomes[1].state, TxOutcome::State::failed);
+  EXPECT_EQ(r->outcomes[1].error.fault, Fault::rejected);
+  EXPECT_EQ(r->outcomes[1].error.code, "23503");
   EXPECT_EQ(count("executed_obs_unit", a.response["id"]), 1);
   EXPECT_EQ(count("executed_obs_unit", bad.response["id"]), 0);
   EXPECT_EQ(count("executed_obs_unit", c.response["id"]), 0);
@@ -87,7 +87,7 @@ TEST_F(ExecutorTest, AFailedStepRollsBackTheWholeTransaction) {
         {{{"instrument_module_id", 777777}, {"configuration", nlohmann::json::object()}}}}});
   auto r = apply({w.tx});
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r.value->outcomes[0].state, TxOutcome::State::failed);
+  EXPECT_EQ(r->outcomes[0].state, TxOutcome::State::failed);
   EXPECT_EQ(count("executed_obs_unit", w.response["id"]), 0);
 }
 
@@ -96,20 +96,20 @@ TEST_F(ExecutorTest, UpdateOfAMissingRowIsADataError) {
                                        {{"status", "completed"}});
   auto r = apply({w.tx});
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r.value->outcomes[0].state, TxOutcome::State::failed);
-  EXPECT_EQ(r.value->outcomes[0].error.sqlstate, "P0002");
+  EXPECT_EQ(r->outcomes[0].state, TxOutcome::State::failed);
+  EXPECT_EQ(r->outcomes[0].error.code, "P0002");
 }
 
 TEST_F(ExecutorTest, UnreachableDatabaseIsAConnectivityError) {
   auto config = stack_config().main_db;
   config.port = 1;  // nothing listens there
   PgDatabase nowhere("nowhere", config, 1);
-  std::promise<DbResult<ApplyResult>> done;
+  std::promise<Result<ApplyResult>> done;
   nowhere.apply({builder_.start_observation({{"obs_unit_id", 1}}).tx},
-                [&](DbResult<ApplyResult> r) { done.set_value(std::move(r)); });
+                [&](Result<ApplyResult> r) { done.set_value(std::move(r)); });
   auto r = done.get_future().get();
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error.kind, DbError::Kind::connectivity);
+  EXPECT_EQ(r.error().fault, Fault::unavailable);
 }
 
 }  // namespace

@@ -482,12 +482,12 @@ TEST_F(ReliabilityTest, TransactionsCommittedButStillBufferedAreNotAppliedTwice)
   }
   {
     PgDatabase main("main", stack_config().main_db, 1);
-    std::promise<DbResult<ApplyResult>> done;
-    main.apply(txs, [&](DbResult<ApplyResult> r) { done.set_value(std::move(r)); });
+    std::promise<Result<ApplyResult>> done;
+    main.apply(txs, [&](Result<ApplyResult> r) { done.set_value(std::move(r)); });
     auto result = done.get_future().get();
-    ASSERT_TRUE(result.ok()) << result.error.message;
-    ASSERT_EQ(result.value->outcomes.size(), static_cast<size_t>(kCommitted));
-    for (const auto& o : result.value->outcomes) {
+    ASSERT_TRUE(result.ok()) << result.error().message;
+    ASSERT_EQ(result->outcomes.size(), static_cast<size_t>(kCommitted));
+    for (const auto& o : result->outcomes) {
       ASSERT_EQ(o.state, TxOutcome::State::applied) << o.transaction_id << ": " << o.error.message;
     }
   }

@@ -17,16 +17,16 @@ class FakeLocalDb final : public Database {
 
   void query(SqlQuery q, Callback<nlohmann::json> done) override {
     if (down)
-      return done(DbResult<nlohmann::json>::failure({DbError::Kind::connectivity, "", "down"}));
+      return done(Error{Fault::unavailable, "down", ""});
     if (q.params.empty()) {
-      return done(DbResult<nlohmann::json>::success(
+      return done(nlohmann::json(
           nlohmann::json::array({{{"obs_unit", {1, 2}}, {"instrument_module", {1, 4}}}})));
     }
     ++lookups;
     const long long id = std::stoll(*q.params[0]);
     const bool found =
         q.text.find("FROM obs_unit ") != std::string::npos && extra_obs_units.count(id);
-    done(DbResult<nlohmann::json>::success(nlohmann::json::array({found ? 1 : 0})));
+    done(nlohmann::json::array({found ? 1 : 0}));
   }
   void apply(std::vector<Transaction>, Callback<ApplyResult>) override {}
 };

@@ -18,6 +18,6 @@ class DirectWriter final : public WriteSink {
 
 /// The client-facing error for a database failure: unreachable → 503; a data error → 404 for
 /// an update of a missing row, 409 for a duplicate, 422 for anything else the data violated.
-ApiError to_api_error(const DbError& error);
+ApiError to_api_error(const Error& error);
 
 }  // namespace opsdb

@@ -55,7 +55,7 @@ class TransactionBuffer final : public DrainQueue {
   void acquire_lease(std::function<void(bool, std::string)> done) override;
   void peek_oldest(std::size_t skip, std::size_t count,
                    std::function<void(std::vector<std::string>, std::string)> done) override;
-  void mark_applied(std::vector<std::string> docs, std::vector<std::string> ids, std::string lsn,
+  void mark_applied(std::vector<std::string> docs, std::vector<std::string> ids, Lsn lsn,
                     Done done) override;
   void count_failure(const std::string& id, const std::string& error,
                      std::function<void(int, std::string)> done) override;
@@ -74,8 +74,5 @@ class TransactionBuffer final : public DrainQueue {
   RedisKeys keys_;
   std::string instance_;  // identifies this process as lease holder
 };
-
-/// Numeric value of an LSN "X/Y": (X << 32) | Y. Nullopt when malformed.
-std::optional<std::uint64_t> parse_lsn(const std::string& lsn);
 
 }  // namespace opsdb

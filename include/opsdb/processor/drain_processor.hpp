@@ -46,7 +46,7 @@ class DrainProcessor {
   void drop_prefetched();
   void run_batch(std::vector<std::string> docs, std::vector<Transaction> txs);
   void on_result(std::vector<std::string> docs, std::vector<Transaction> txs,
-                 DbResult<ApplyResult> result, std::chrono::steady_clock::duration took);
+                 Result<ApplyResult> result, std::chrono::steady_clock::duration took);
   void on_failure(const std::string& doc, const std::string& id, const std::string& error);
   void dead_letter_garbage(const std::string& doc, const std::string& error);
   void next(std::chrono::milliseconds delay);

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "opsdb/core/lsn.hpp"
+
 namespace opsdb {
 
 /// The buffer as the drain sees it. Every operation is asynchronous; a non-empty `error` means
@@ -27,7 +29,7 @@ class DrainQueue {
   /// Removes exactly `docs` (the oldest, oldest first) from the buffer and marks `ids` applied
   /// at `lsn` — atomically, and only if they are still the oldest and the lease is still held.
   virtual void mark_applied(std::vector<std::string> docs, std::vector<std::string> ids,
-                            std::string lsn, Done done) = 0;
+                            Lsn lsn, Done done) = 0;
 
   /// Counts a failed attempt of a transaction; `attempts` is the new total.
   virtual void count_failure(const std::string& id, const std::string& error,

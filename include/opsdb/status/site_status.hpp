@@ -1,0 +1,96 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "opsdb/core/lsn.hpp"
+
+namespace opsdb {
+
+/// What the drain is doing right now.
+enum class DrainState {
+  starting,             // started, first pass not yet run
+  running,              // applying batches
+  idle,                 // nothing to drain
+  standby,              // another process of this site holds the drain lease
+  retrying,             // a rejected transaction waits for its next attempt
+  waiting_for_main_db,  // the main database is unreachable: paused with backoff
+  waiting_for_redis,    // the buffer is unreachable: paused
+  stopped,              // stopped (shutdown)
+};
+
+/// Stable lower-case name ("waiting_for_main_db", ...): the `status` of /health's processor.
+std::string_view to_string(DrainState state);
+
+/// The drain's counters and state at one moment.
+struct ProcessorSnapshot {
+  DrainState state = DrainState::starting;
+  bool running = false;  // started and not stopped
+  std::optional<std::chrono::system_clock::time_point> last_run;
+  std::uint64_t transactions_processed = 0;
+  std::uint64_t failed_attempts = 0;
+  std::uint64_t dead_lettered = 0;
+  double success_rate = 1.0;          // processed / (processed + failed attempts)
+  double processing_rate = 0;         // transactions per second over the last minute
+  double average_execution_time_ms = 0;
+  std::string last_error;             // empty when none
+};
+
+/// The buffer's figures at one moment.
+struct BufferStats {
+  std::int64_t pending = 0;
+  std::int64_t failed = 0;
+  std::int64_t awaiting_replication = 0;
+  std::optional<double> oldest_pending_seconds;  // none when nothing is pending
+  double size_mb = 0;
+};
+
+/// What the LSN tracker knows of the local replica.
+struct ReplicationStatus {
+  std::optional<Lsn> replica_lsn;  // last replay position seen
+  bool stalled = false;            // applied writes have not replicated within LSN_TIMEOUT
+};
+
+/// Reachability of a database, from periodic probes.
+struct DatabaseStatus {
+  enum class State { unknown, reachable, unreachable };
+  State state = State::unknown;
+  std::optional<std::chrono::system_clock::time_point> last_check;
+  std::string last_error;
+};
+
+/// Everything /health decides on, gathered from the last known state of each part.
+struct SiteSnapshot {
+  bool secondary = false;
+  DatabaseStatus local_db;
+  /// Secondary site only. `buffer` is empty when Redis could not be asked.
+  std::optional<BufferStats> buffer;
+  std::optional<ProcessorSnapshot> processor;
+  std::optional<ReplicationStatus> replication;  // empty when LSN tracking is off
+};
+
+struct HealthThresholds {
+  std::int64_t buffer_size = 1000;  // ALERT_BUFFER_SIZE
+};
+
+enum class HealthLevel { healthy, degraded, unhealthy };
+
+std::string_view to_string(HealthLevel level);
+
+/// The verdict on a site, with every problem named in words an operator can act on.
+struct HealthVerdict {
+  HealthLevel level = HealthLevel::healthy;
+  std::vector<std::string> problems;
+};
+
+/// The health rules of DESIGN §9, in one place. Unhealthy: the local database is unreachable,
+/// or at a secondary site Redis is unreachable or the processor stopped. Degraded: the buffer is
+/// above its threshold, anything failed, the main database is unreachable, or replication is
+/// stalled.
+HealthVerdict assess_health(const SiteSnapshot& site, const HealthThresholds& thresholds);
+
+}  // namespace opsdb
