@@ -1,5 +1,8 @@
 #include "opsdb/schema/schema_registry.hpp"
 
+#include <cstdint>
+#include <vector>
+
 #include "opsdb/core/timestamp.hpp"
 #include "opsdb/core/uuid.hpp"
 
@@ -102,6 +105,36 @@ const Table* SchemaRegistry::table(const std::string& name) const {
   return nullptr;
 }
 
+namespace {
+
+// PostgreSQL's text and jsonb cannot hold U+0000: a value with it would be buffered and then
+// refused by the main database, so it is refused here first.
+constexpr const char* kNulMessage = "must not contain NUL characters (\\u0000)";
+
+// True when a string or an object key anywhere in `value` contains NUL. Iterative: a request
+// body's depth is bounded by the parser, but this must not rely on the stack anyway.
+bool contains_nul(const nlohmann::json& value) {
+  std::vector<const nlohmann::json*> pending{&value};
+  while (!pending.empty()) {
+    const auto* v = pending.back();
+    pending.pop_back();
+    if (v->is_string() && v->get_ref<const std::string&>().find('\0') != std::string::npos) {
+      return true;
+    }
+    if (v->is_object()) {
+      for (const auto& [key, child] : v->items()) {
+        if (key.find('\0') != std::string::npos) return true;
+        pending.push_back(&child);
+      }
+    } else if (v->is_array()) {
+      for (const auto& child : *v) pending.push_back(&child);
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 std::optional<std::string> SchemaRegistry::check_value(const Column& column,
                                                        nlohmann::json& value) const {
   if (value.is_null()) {
@@ -115,17 +148,24 @@ std::optional<std::string> SchemaRegistry::check_value(const Column& column,
       return std::nullopt;
     case ColumnType::integer:
       if (!value.is_number_integer()) return "must be an integer";
-      if (value.get<long long>() < INT32_MIN || value.get<long long>() > INT32_MAX) {
+      if (value.is_number_unsigned()
+              ? value.get<std::uint64_t>() > INT32_MAX
+              : value.get<long long>() < INT32_MIN || value.get<long long>() > INT32_MAX) {
         return "is out of range";
       }
       return std::nullopt;
     case ColumnType::bigint:
       if (!value.is_number_integer()) return "must be an integer";
-      if (value.is_number_integer() && value.get<long long>() < 0) return "must not be negative";
+      // Above 2^63 - 1 the value only fits an unsigned number, and PostgreSQL's bigint not at all.
+      if (value.is_number_unsigned() && value.get<std::uint64_t>() > INT64_MAX) {
+        return "is out of range";
+      }
+      if (value.get<long long>() < 0) return "must not be negative";
       return std::nullopt;
     case ColumnType::text: {
       if (!value.is_string()) return "must be a string";
       const auto& text = value.get_ref<const std::string&>();
+      if (text.find('\0') != std::string::npos) return kNulMessage;
       if (column.allowed.empty()) {
         if (text.empty()) return "must not be empty";
         return std::nullopt;
@@ -146,6 +186,7 @@ std::optional<std::string> SchemaRegistry::check_value(const Column& column,
     }
     case ColumnType::json_object:
       if (!value.is_object()) return "must be a JSON object";
+      if (contains_nul(value)) return kNulMessage;
       return std::nullopt;
   }
   return "has an unsupported type";

@@ -129,12 +129,25 @@ nlohmann::json status_change(const std::string& observation_id, const nlohmann::
 
 }  // namespace
 
-nlohmann::json parse_body(const std::string& body) {
+nlohmann::json parse_body(const std::string& body, std::size_t max_depth) {
   if (body.empty()) throw ApiError(ErrorKind::bad_request, "request body is empty; expected JSON");
+  // The depth is checked while parsing, so a deeply nested body is refused before it exists as
+  // a document (whose recursive copy or destruction could exhaust the stack).
+  const auto within_depth = [max_depth](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    if (static_cast<std::size_t>(depth) > max_depth) {
+      throw ApiError(ErrorKind::bad_request,
+                     "request body nests deeper than " + std::to_string(max_depth) + " levels",
+                     {{"max_depth", max_depth}});
+    }
+    return true;
+  };
   try {
-    return nlohmann::json::parse(body);
+    return nlohmann::json::parse(body, within_depth);
   } catch (const nlohmann::json::parse_error& e) {
     throw ApiError(ErrorKind::bad_request, "request body is not valid JSON", {{"byte", e.byte}});
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number beyond what a double can hold (1e999999): valid JSON text, no usable value.
+    throw ApiError(ErrorKind::bad_request, "request body holds a number out of range");
   }
 }
 

@@ -40,8 +40,12 @@ class TransactionBuilder {
   const Clock& clock_;
 };
 
-/// Parses a request body as JSON; throws ApiError(bad_request) with the parser's position.
-nlohmann::json parse_body(const std::string& body);
+/// Nesting a request body may have (objects and arrays inside each other).
+inline constexpr std::size_t kDefaultMaxJsonDepth = 64;
+
+/// Parses a request body as JSON; throws ApiError(bad_request) with the parser's position, for
+/// nesting deeper than `max_depth`, or for a number no double can hold.
+nlohmann::json parse_body(const std::string& body, std::size_t max_depth = kDefaultMaxJsonDepth);
 
 /// Checks a path segment is a UUID and returns it normalised; throws ApiError(bad_request).
 std::string path_uuid(const std::string& segment, const char* what);
