@@ -221,11 +221,20 @@ Config load_config(const std::map<std::string, std::string>& env,
   r.integer("HTTP_THREADS", c.http_threads, 1, 64);
   r.integer("DB_POOL_SIZE", c.db_pool_size, 1, 64);
   r.integer("HTTP_BODY_LIMIT", c.http_body_limit, 1024, 256LL * 1024 * 1024);
+  r.integer("HTTP_JSON_MAX_DEPTH", c.http_json_max_depth, 1, 1000);
   r.integer("TRANSACTION_RETRY_ATTEMPTS", c.transaction_retry_attempts, 1, 1000);
   r.seconds("TRANSACTION_RETRY_DELAY", c.transaction_retry_delay, 0.001, 3600);
   r.seconds("RETRY_MAX_DELAY", c.retry_max_delay, 0.001, 86400);
   r.seconds("BACKGROUND_PROCESSING_INTERVAL", c.background_processing_interval, 0.001, 3600);
   r.integer("DRAIN_BATCH_SIZE", c.drain_batch_size, 1, 100000);
+  r.integer("DRAIN_BATCH_BYTES", c.drain_batch_bytes, 1024, 1LL << 30);
+  r.seconds("DRAIN_LEASE_TTL", c.drain_lease_ttl, 0, 86400);
+  r.seconds("DRAIN_STALL_TIMEOUT", c.drain_stall_timeout, 0, 86400);
+  if (auto fault = source.get("DRAIN_TEST_FAULT")) {
+    if (fault->rfind("throw:", 0) != 0) invalid("DRAIN_TEST_FAULT", *fault, "expected throw:N");
+    c.drain_test_throws =
+        static_cast<int>(parse_integer("DRAIN_TEST_FAULT", fault->substr(6), 0, 1000));
+  }
   r.seconds("TRANSACTION_STATUS_TTL", c.transaction_status_ttl, 1, 365.0 * 86400);
   r.boolean("LSN_TRACKING_ENABLED", c.lsn_tracking_enabled);
   r.seconds("LSN_CHECK_INTERVAL", c.lsn_check_interval, 0.001, 3600);
@@ -243,6 +252,21 @@ Config load_config(const std::map<std::string, std::string>& env,
   r.choice("LOG_FORMAT", c.log_format, {{"text", LogFormat::text}, {"json", LogFormat::json}});
   if (c.retry_max_delay < c.transaction_retry_delay) {
     throw ConfigError("invalid RETRY_MAX_DELAY: must not be smaller than TRANSACTION_RETRY_DELAY");
+  }
+  // A lease that can expire while its holder waits for the main database would let a second
+  // drainer start on the same batch.
+  const auto deadline = call_deadline(c.main_db);
+  if (c.drain_lease_ttl.count() == 0) {
+    c.drain_lease_ttl = std::max<std::chrono::milliseconds>(std::chrono::seconds(30), 2 * deadline);
+  } else if (c.drain_lease_ttl <= deadline) {
+    throw ConfigError(
+        "invalid DRAIN_LEASE_TTL: must be longer than MAIN_DB_CONNECT_TIMEOUT + "
+        "MAIN_DB_STATEMENT_TIMEOUT (" +
+        std::to_string(deadline.count() / 1000.0) + " s)");
+  }
+  if (c.drain_stall_timeout.count() == 0) {
+    c.drain_stall_timeout = std::max<std::chrono::milliseconds>(std::chrono::seconds(60),
+                                                                c.retry_max_delay + 2 * deadline);
   }
   return c;
 }

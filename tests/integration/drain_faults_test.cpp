@@ -231,9 +231,9 @@ TEST_F(DrainFaultsTest, AnExceptionInADrainStepIsSurvivedAndShown) {
 }
 
 TEST_F(DrainFaultsTest, TwoServersOnOneBufferApplyEachWriteOnceInOrder) {
-  ASSERT_NO_FATAL_FAILURE(start_server({{"DRAIN_LEASE_TTL", "1"}}));
+  ASSERT_NO_FATAL_FAILURE(start_server({{"DRAIN_LEASE_TTL", "4"}}));
   auto env = secondary_env(site_);
-  env["DRAIN_LEASE_TTL"] = "1";
+  env["DRAIN_LEASE_TTL"] = "4";
   ServerProcess second(env);
   ASSERT_TRUE(second.running());
 

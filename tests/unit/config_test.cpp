@@ -102,3 +102,36 @@ TEST(Config, RedactedConnectionStringHidesThePassword) {
 
 }  // namespace
 }  // namespace opsdb
+
+namespace opsdb {
+namespace {
+
+TEST(Config, TheDrainLeaseOutlivesOneMainDatabaseCall) {
+  auto c = load_config({{"MAIN_DB_CONNECT_TIMEOUT", "5"}, {"MAIN_DB_STATEMENT_TIMEOUT", "30"}},
+                       std::nullopt);
+  EXPECT_EQ(c.drain_lease_ttl, std::chrono::seconds(70)) << "twice the 35 s call deadline";
+  c = load_config({{"MAIN_DB_CONNECT_TIMEOUT", "1"}, {"MAIN_DB_STATEMENT_TIMEOUT", "2"}},
+                  std::nullopt);
+  EXPECT_EQ(c.drain_lease_ttl, std::chrono::seconds(30));
+  EXPECT_THROW(load_config({{"MAIN_DB_CONNECT_TIMEOUT", "1"},
+                            {"MAIN_DB_STATEMENT_TIMEOUT", "2"},
+                            {"DRAIN_LEASE_TTL", "3"}},
+                           std::nullopt),
+               ConfigError);
+  c = load_config({{"MAIN_DB_CONNECT_TIMEOUT", "1"},
+                   {"MAIN_DB_STATEMENT_TIMEOUT", "2"},
+                   {"DRAIN_LEASE_TTL", "4"}},
+                  std::nullopt);
+  EXPECT_EQ(c.drain_lease_ttl, std::chrono::seconds(4));
+  EXPECT_GE(c.drain_stall_timeout, std::chrono::seconds(60));
+}
+
+TEST(Config, TheDrainFaultHookIsOffUnlessAskedFor) {
+  EXPECT_EQ(load_config({}, std::nullopt).drain_test_throws, 0);
+  EXPECT_EQ(load_config({{"DRAIN_TEST_FAULT", "throw:3"}}, std::nullopt).drain_test_throws, 3);
+  EXPECT_THROW(load_config({{"DRAIN_TEST_FAULT", "crash"}}, std::nullopt), ConfigError);
+  EXPECT_THROW(load_config({{"DRAIN_TEST_FAULT", "throw:x"}}, std::nullopt), ConfigError);
+}
+
+}  // namespace
+}  // namespace opsdb

@@ -42,12 +42,21 @@ struct Config {
   int http_threads = 2;
   int db_pool_size = 4;  // reader connections per database
   std::size_t http_body_limit = 1024 * 1024;
+  std::size_t http_json_max_depth = 64;  // nesting of request bodies
 
   int transaction_retry_attempts = 3;
   std::chrono::milliseconds transaction_retry_delay{5'000};
   std::chrono::milliseconds retry_max_delay{300'000};
   std::chrono::milliseconds background_processing_interval{1'000};
   int drain_batch_size = 500;
+  std::size_t drain_batch_bytes = 16 * 1024 * 1024;  // documents per batch, in bytes
+  /// The single-drainer lease; always longer than one main-database call (derived when 0).
+  std::chrono::milliseconds drain_lease_ttl{0};
+  /// A loop without a finished step this long while work is pending is "stalled" (derived
+  /// when 0).
+  std::chrono::milliseconds drain_stall_timeout{0};
+  /// Testing only: the next N drain steps throw (DRAIN_TEST_FAULT=throw:N).
+  int drain_test_throws = 0;
   std::chrono::seconds transaction_status_ttl{86'400};
 
   bool lsn_tracking_enabled = true;
@@ -61,6 +70,11 @@ struct Config {
   std::string log_level = "info";
   LogFormat log_format = LogFormat::text;
 };
+
+/// The longest one call to `db` may take: connecting plus the statement.
+inline std::chrono::milliseconds call_deadline(const DbConfig& db) {
+  return db.connect_timeout + db.statement_timeout;
+}
 
 /// A configuration value that cannot be used. The message names the key.
 class ConfigError : public std::runtime_error {
