@@ -27,9 +27,17 @@ struct Task {
   Fail fail;
 };
 
+// An error the server reported, classified by its SQLSTATE; a site-wide one leads with what
+// it means for the operator ("the main database is read-only: ...").
+Error server_error(const std::string& sqlstate, const std::string& message) {
+  const auto reason = describe_sqlstate(sqlstate);
+  return Error{classify_sqlstate(sqlstate),
+               reason.empty() ? message : std::string(reason) + ": " + message, sqlstate};
+}
+
 Error translate(const std::exception& e) {
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
-    return Error{classify_sqlstate(sql->sqlstate()), e.what(), sql->sqlstate()};
+    return server_error(sql->sqlstate(), e.what());
   }
   // The connection broke while the commit was on its way: it may or may not have happened.
   // The ledger makes a retry of the same transaction safe, but callers must know.
@@ -245,8 +253,9 @@ void PgDatabase::apply(std::vector<Transaction> transactions, Callback<ApplyResu
             outcome.state = TxOutcome::State::skipped;
           } else {
             outcome.state = TxOutcome::State::failed;
-            outcome.error =
-                Error{Fault::rejected, o.value("message", ""), o.value("sqlstate", "")};
+            // The procedure catches every error of a transaction's savepoint, including those
+            // that are the site's (read-only database, revoked privilege): classify them here.
+            outcome.error = server_error(o.value("sqlstate", ""), o.value("message", ""));
           }
           result.outcomes.push_back(std::move(outcome));
         }

@@ -14,11 +14,15 @@ struct TxOutcome {
   enum class State { applied, skipped, failed };
   std::string transaction_id;
   State state = State::applied;
-  Error error;  // when failed: always Fault::rejected, with the SQLSTATE in `code`
+  /// When failed: Fault::rejected when the transaction itself is at fault (a constraint, a
+  /// value), any other fault when the database refused it for a reason of its own (read-only,
+  /// privileges); the SQLSTATE is in `code`.
+  Error error;
 };
 
 /// Result of applying a batch: outcomes in order, ending at the first failed transaction (the
-/// ones after it were not attempted); the main database's WAL position right after the commit.
+/// ones after it were not attempted, the ones before it are committed); the main database's WAL
+/// position right after the commit.
 struct ApplyResult {
   std::vector<TxOutcome> outcomes;
   Lsn lsn;
