@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iostream>
 #include <set>
 #include <thread>
 
@@ -228,6 +230,58 @@ TEST_F(DrainFaultsTest, AnExceptionInADrainStepIsSurvivedAndShown) {
   EXPECT_GE(processor.value("step_errors", 0), 3) << processor.dump();
   EXPECT_NE(processor.value("status", ""), "stalled");
   EXPECT_NE(server_->log().find("drain step failed"), std::string::npos);
+}
+
+// Peak resident memory of a process in MiB (VmHWM), or -1.
+long peak_rss_mib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6)) / 1024;
+  }
+  return -1;
+}
+
+TEST_F(DrainFaultsTest, ABacklogOfLargeBulkWritesDrainsWithinTheStatementTimeout) {
+  if (!is_root()) GTEST_SKIP() << "stopping the main database needs root";
+  constexpr int kWrites = 200, kFiles = 8000;
+  // A batch of 500 such writes would be 1.6 million rows in one statement: far beyond a 2 s
+  // statement timeout and jsonb's limits. The drain must cut batches by bytes and shrink them
+  // after a timeout.
+  ASSERT_NO_FATAL_FAILURE(start_server({{"DRAIN_BATCH_SIZE", "500"},
+                                        {"MAIN_DB_STATEMENT_TIMEOUT", "2"},
+                                        {"HTTP_BODY_LIMIT", "4194304"}}));
+  ASSERT_EQ(stop_main(), 0);
+  const std::string observation = write_start()["id"];
+  const std::string run = random_hex(8);
+  std::string last_tx;
+  for (int w = 0; w < kWrites; ++w) {
+    json files = json::array();
+    for (int f = 0; f < kFiles; ++f) {
+      const auto name = "scan_" + std::to_string(w) + "_" + std::to_string(f) + ".fits";
+      files.push_back({{"name", name},
+                       {"relative_path", "bulk/" + run + "/" + name},
+                       {"executed_obs_unit_id", observation},
+                       {"instrument_module_id", 1},
+                       {"size_bytes", 1024},
+                       {"checksum", "sha256:0123456789abcdef"}});
+    }
+    auto r = http_json(port(), "POST", "/raw_data_files/bulk", files);
+    ASSERT_EQ(r.status, 201) << r.body.substr(0, 300);
+    last_tx = r.json()["transaction_id"];
+  }
+  const long rss_buffered = peak_rss_mib(server_->pid());
+  ASSERT_EQ(start_main(), 0);
+  ASSERT_TRUE(wait_until([&] { return applied(last_tx); }, 600s, 500ms)) << health().dump();
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM raw_data_file WHERE executed_obs_unit_id = $1",
+                        {observation}),
+            static_cast<long long>(kWrites) * kFiles);
+  EXPECT_EQ(failed_count(), 0);
+  const long rss_peak = peak_rss_mib(server_->pid());
+  std::cout << "[ figures ] peak RSS of the server: " << rss_buffered << " MiB after buffering, "
+            << rss_peak << " MiB after draining " << kWrites << " writes of " << kFiles
+            << " files\n";
+  EXPECT_LT(rss_peak, 1024) << "memory per drain step must stay bounded";
 }
 
 TEST_F(DrainFaultsTest, TwoServersOnOneBufferApplyEachWriteOnceInOrder) {
