@@ -254,6 +254,38 @@ TEST_F(HttpServerTest, ReturnsHandlerStatusBodyAndHeaders) {
   EXPECT_TRUE(response.keep_alive());
 }
 
+TEST_F(HttpServerTest, EveryRequestHasAnIdItsHandlerSeesAndTheResponseEchoes) {
+  std::mutex mutex;
+  std::vector<std::string> seen;
+  add("GET", "/id",
+      [&](const RequestContext& context, const Request&, const PathParams&, Respond respond) {
+        {
+          std::lock_guard lock(mutex);
+          seen.push_back(context.request_id);
+        }
+        respond(Response{});
+      });
+  start();
+  Client client(port());
+
+  client.send_raw("GET /id HTTP/1.1\r\nHost: x\r\nX-Request-Id: client-7.a_b:c\r\n\r\n");
+  const auto given = client.read_response();
+  client.send_raw("GET /id HTTP/1.1\r\nHost: x\r\nX-Request-Id: two words\r\n\r\n");
+  const auto insane = client.read_response();
+  const auto generated = client.get("/id");
+  const auto unrouted = client.get("/nowhere");
+
+  EXPECT_EQ(given["X-Request-Id"], "client-7.a_b:c");
+  EXPECT_NE(insane["X-Request-Id"], "two words");
+  EXPECT_FALSE(insane["X-Request-Id"].empty());
+  EXPECT_FALSE(generated["X-Request-Id"].empty());
+  EXPECT_NE(generated["X-Request-Id"], insane["X-Request-Id"]);
+  EXPECT_FALSE(unrouted["X-Request-Id"].empty());
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(seen, (std::vector<std::string>{"client-7.a_b:c", std::string(insane["X-Request-Id"]),
+                                            std::string(generated["X-Request-Id"])}));
+}
+
 TEST_F(HttpServerTest, UnknownRouteGetsRouterJson404) {
   start();
   Client client(port());
