@@ -8,18 +8,23 @@
 #include <boost/asio/steady_timer.hpp>
 #include <thread>
 
+#include "drain_snapshots.hpp"
 #include "opsdb/api/buffered_writer.hpp"
 #include "opsdb/api/direct_writer.hpp"
-#include "opsdb/api/health_monitor.hpp"
-#include "opsdb/api/reference_check.hpp"
 #include "opsdb/api/routes.hpp"
 #include "opsdb/buffer/transaction_buffer.hpp"
 #include "opsdb/core/clock.hpp"
 #include "opsdb/http/server.hpp"
 #include "opsdb/postgres/pg_database.hpp"
+#include "opsdb/postgres/pg_database_probe.hpp"
+#include "opsdb/postgres/pg_read_store.hpp"
+#include "opsdb/postgres/pg_reference_ids.hpp"
 #include "opsdb/processor/drain_processor.hpp"
 #include "opsdb/processor/lsn_tracker.hpp"
 #include "opsdb/redis/redis_client.hpp"
+#include "opsdb/status/health_monitor.hpp"
+#include "opsdb/tx/reference_check.hpp"
+#include "transaction_buffer_ports.hpp"
 
 namespace opsdb {
 namespace {
@@ -78,7 +83,8 @@ struct SecondarySite {
         drain_redis(io, redis_options(config)),
         buffer(redis, config, clock),
         drain_buffer(drain_redis, config, clock),
-        writer(buffer),
+        ports(buffer),
+        writer(ports),
         processor(config, drain_buffer, main_db, scheduler, clock),
         lsn(config, drain_buffer, replica, scheduler, clock),
         lsn_enabled(config.lsn_tracking_enabled) {}
@@ -109,6 +115,7 @@ struct SecondarySite {
   redis::RedisClient drain_redis;
   TransactionBuffer buffer;
   TransactionBuffer drain_buffer;
+  TransactionBufferPorts ports;
   BufferedWriter writer;
   DrainProcessor processor;
   LsnTracker lsn;
@@ -135,17 +142,24 @@ int serve(const Config& config) {
     site = std::make_unique<SecondarySite>(io, config, main_db, reads, scheduler, clock);
   DirectWriter direct(main_db);
   TransactionBuilder builder(config.site_name, clock);
-  HealthMonitor health(config, reads);
-  ReferenceCheck references(reads);
-  ApiServices services{config,
-                       builder,
-                       secondary ? static_cast<WriteSink&>(site->writer) : direct,
-                       reads,
-                       health,
-                       references,
-                       secondary ? &site->buffer : nullptr,
-                       secondary ? &site->processor : nullptr,
-                       secondary && config.lsn_tracking_enabled ? &site->lsn : nullptr};
+  PgDatabaseProbe probe(reads);
+  HealthMonitor health(probe);
+  PgReferenceIds reference_ids(reads);
+  ReferenceCheck references(reference_ids);
+  PgReadStore read_store(reads);
+  ApiServices services{
+      config,     builder, secondary ? static_cast<WriteSink&>(site->writer) : direct,
+      read_store, health,  references};
+  if (site) {
+    services.buffer = &site->ports;
+    services.dead_letters = &site->ports;
+    services.processor = [&site] { return processor_snapshot(site->processor); };
+    if (config.lsn_tracking_enabled) {
+      services.replication = [&site]() -> std::optional<ReplicationStatus> {
+        return replication_status(site->lsn);
+      };
+    }
+  }
 
   http::ServerOptions options;
   options.address = config.http_address;

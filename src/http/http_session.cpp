@@ -12,11 +12,13 @@
 #include <boost/beast/http/write.hpp>
 #include <cctype>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <string_view>
 #include <utility>
 
 #include "opsdb/core/error.hpp"
+#include "opsdb/core/uuid.hpp"
 #include "request_parse.hpp"
 
 namespace opsdb::http {
@@ -34,6 +36,9 @@ constexpr const char* kServerName = "ops-db-api";
 constexpr std::chrono::milliseconds kLingerTimeout{2'000};
 // Method and path of a request whose request line could not be parsed.
 constexpr const char* kUnknown = "-";
+constexpr const char* kRequestIdHeader = "X-Request-Id";
+// A client's request id longer than this is replaced rather than copied into every log line.
+constexpr std::size_t kMaxRequestIdLength = 128;
 
 std::string to_upper(std::string_view text) {
   std::string result(text);
@@ -59,6 +64,28 @@ std::string remote_address(const tcp::socket& socket) {
   boost::system::error_code ec;
   const auto endpoint = socket.remote_endpoint(ec);
   return ec ? std::string(kUnknown) : endpoint.address().to_string();
+}
+
+// A client's request id is reused only if it cannot garble a log line or a header.
+bool is_sane_request_id(std::string_view id) {
+  if (id.empty() || id.size() > kMaxRequestIdLength) return false;
+  return std::all_of(id.begin(), id.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':';
+  });
+}
+
+// A random prefix per process and a counter: unique ids without a random draw per request.
+std::string generated_request_id() {
+  static const std::string prefix = new_uuid().substr(0, 8);
+  static std::atomic<std::uint64_t> counter{0};
+  char suffix[24];
+  std::snprintf(suffix, sizeof suffix, "%010llx",
+                static_cast<unsigned long long>(counter.fetch_add(1) + 1));
+  return prefix + "-" + suffix;
+}
+
+std::string request_id_of(std::string_view client_id) {
+  return is_sane_request_id(client_id) ? std::string(client_id) : generated_request_id();
 }
 
 bool is_parse_error(boost::system::error_code ec) {
@@ -176,6 +203,7 @@ void HttpSession::do_read() {
 void HttpSession::on_read(boost::system::error_code ec) {
   if (state_ == State::closed) return;
   started_ = std::chrono::steady_clock::now();
+  request_id_ = request_id_of(parser_->get()[kRequestIdHeader]);
   if (!ec) {
     handle_request(parser_->release());
     return;
@@ -236,7 +264,7 @@ void HttpSession::handle_request(BeastRequest&& beast_request) {
 
   Respond respond = make_respond();
   try {
-    router_->dispatch(request, respond);
+    router_->dispatch(request, RequestContext{request_id_, {}}, respond);
   } catch (const std::exception& error) {
     // The router already turns handler exceptions into responses; this is the router failing.
     spdlog::error("dispatching {} {} failed: {}", method_, log_path_, error.what());
@@ -288,6 +316,8 @@ void HttpSession::write(Response response, bool keep_alive, bool linger) {
     }
     out.insert(name, value);
   }
+  // A handler that names the request itself (a proxy's id it passes on) is not overridden.
+  if (out.find(kRequestIdHeader) == out.end()) out.set(kRequestIdHeader, request_id_);
   // Set after the extra headers so that these always win.
   out.set(bhttp::field::server, kServerName);
   if (!response.content_type.empty()) out.set(bhttp::field::content_type, response.content_type);

@@ -86,6 +86,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool keep_alive_ = false;
   bool head_request_ = false;
   std::chrono::steady_clock::time_point started_;
+  std::string request_id_;  // echoed in X-Request-Id, named in handler failures
 };
 
 }  // namespace opsdb::http

@@ -74,7 +74,8 @@ Response error_response(const ApiError& error) {
   return response;
 }
 
-void Router::dispatch(const Request& request, Respond respond) const {
+void Router::dispatch(const Request& request, const RequestContext& context,
+                      Respond respond) const {
   const auto path = split_path(request.path);
   const Route* best = nullptr;
   int best_score = -1;
@@ -106,11 +107,12 @@ void Router::dispatch(const Request& request, Respond respond) const {
     return;
   }
   try {
-    best->handler(request, best_params, respond);
+    best->handler(context, request, best_params, respond);
   } catch (const ApiError& error) {
     respond(error_response(error));
   } catch (const std::exception& error) {
-    spdlog::error("handler for {} {} threw: {}", request.method, request.path, error.what());
+    spdlog::error("handler for {} {} (request {}) threw: {}", request.method, request.path,
+                  context.request_id, error.what());
     respond(error_response(ApiError(ErrorKind::internal, "internal error")));
   }
 }

@@ -203,7 +203,7 @@ BuiltWrite TransactionBuilder::start_observation(const nlohmann::json& body) con
   r.reject_unknown();
   throw_if_problems(problems);
 
-  BuiltWrite w{new_transaction("POST /executed_obs_units/start"), {{"id", id}}, 201};
+  BuiltWrite w{new_transaction("POST /executed_obs_units/start"), {{"id", id}}};
   w.tx.steps.push_back(insert("executed_obs_unit", row));
   w.tx.steps.push_back(insert("executed_obs_unit_status_change",
                               status_change(id, row["status"], nullptr, row["start_time"])));
@@ -235,7 +235,7 @@ BuiltWrite TransactionBuilder::finish_observation(const std::string& id_segment,
   r.reject_unknown();
   throw_if_problems(problems);
 
-  BuiltWrite w{new_transaction("PUT /executed_obs_units/{id}/finish"), {{"id", id}}, 200};
+  BuiltWrite w{new_transaction("PUT /executed_obs_units/{id}/finish"), {{"id", id}}};
   w.tx.steps.push_back(update("executed_obs_unit", id,
                               {{"status", status}, {"end_time", end_time}, {"updated_at", now}}));
   w.tx.steps.push_back(
@@ -254,7 +254,7 @@ BuiltWrite TransactionBuilder::change_status(const std::string& id_segment,
   r.reject_unknown();
   throw_if_problems(problems);
 
-  BuiltWrite w{new_transaction("PUT /executed_obs_units/{id}/status"), {{"id", id}}, 200};
+  BuiltWrite w{new_transaction("PUT /executed_obs_units/{id}/status"), {{"id", id}}};
   w.tx.steps.push_back(update("executed_obs_unit", id, {{"status", status}, {"updated_at", now}}));
   w.tx.steps.push_back(
       insert("executed_obs_unit_status_change", status_change(id, status, reason, now)));
@@ -278,8 +278,7 @@ BuiltWrite TransactionBuilder::add_instrument_configuration(const std::string& i
   throw_if_problems(problems);
 
   BuiltWrite w{new_transaction("POST /executed_obs_units/{id}/instrument_configurations"),
-               {{"id", id}, {"executed_obs_unit_id", observation_id}},
-               201};
+               {{"id", id}, {"executed_obs_unit_id", observation_id}}};
   w.tx.steps.push_back(insert("instrument_module_configuration", std::move(row)));
   return w;
 }
@@ -288,7 +287,7 @@ BuiltWrite TransactionBuilder::register_file(const nlohmann::json& body) const {
   nlohmann::json problems = nlohmann::json::array();
   auto row = file_row(body, problems, "", format_timestamp(clock_.now()));
   throw_if_problems(problems);
-  BuiltWrite w{new_transaction("POST /raw_data_files/"), {{"id", row["id"]}}, 201};
+  BuiltWrite w{new_transaction("POST /raw_data_files/"), {{"id", row["id"]}}};
   w.tx.steps.push_back(insert("raw_data_file", std::move(row)));
   return w;
 }
@@ -320,8 +319,7 @@ BuiltWrite TransactionBuilder::register_files(const nlohmann::json& body) const 
     many.rows.push_back(std::move(row));
   }
   throw_if_problems(problems);
-  BuiltWrite w{
-      new_transaction("POST /raw_data_files/bulk"), {{"count", ids.size()}, {"ids", ids}}, 201};
+  BuiltWrite w{new_transaction("POST /raw_data_files/bulk"), {{"count", ids.size()}, {"ids", ids}}};
   w.tx.steps.push_back(std::move(many));
   return w;
 }
@@ -359,7 +357,7 @@ BuiltWrite TransactionBuilder::create_package(const nlohmann::json& body) const 
   r.reject_unknown();
   throw_if_problems(problems);
 
-  BuiltWrite w{new_transaction("POST /raw_data_package/"), {{"id", id}}, 201};
+  BuiltWrite w{new_transaction("POST /raw_data_package/"), {{"id", id}}};
   w.tx.steps.push_back(insert("raw_data_package", std::move(row)));
   for (const auto& file_id : file_ids) {
     w.tx.steps.push_back(update("raw_data_file", file_id, {{"raw_data_package_id", id}}));
@@ -379,7 +377,7 @@ BuiltWrite TransactionBuilder::finalize_package(const std::string& id_segment,
   r.reject_unknown();
   throw_if_problems(problems);
 
-  BuiltWrite w{new_transaction("PUT /raw_data_package/{id}/finalize"), {{"id", id}}, 200};
+  BuiltWrite w{new_transaction("PUT /raw_data_package/{id}/finalize"), {{"id", id}}};
   w.tx.steps.push_back(update("raw_data_package", id, std::move(set)));
   return w;
 }

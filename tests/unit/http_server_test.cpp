@@ -133,7 +133,8 @@ json error_of(const BeastResponse& response) {
 }
 
 Handler reply_with(int status, std::string body) {
-  return [status, body = std::move(body)](const Request&, const PathParams&, Respond respond) {
+  return [status, body = std::move(body)](const RequestContext&, const Request&, const PathParams&,
+                                          Respond respond) {
     Response response;
     response.status = status;
     response.body = body;
@@ -142,7 +143,8 @@ Handler reply_with(int status, std::string body) {
 }
 
 // Answers with what the server made of the request.
-void echo_request(const Request& request, const PathParams& params, Respond respond) {
+void echo_request(const RequestContext&, const Request& request, const PathParams& params,
+                  Respond respond) {
   Response response;
   response.body =
       json{{"method", request.method}, {"target", request.target},   {"path", request.path},
@@ -229,14 +231,15 @@ class HttpServerTest : public ::testing::Test {
 };
 
 TEST_F(HttpServerTest, ReturnsHandlerStatusBodyAndHeaders) {
-  add("GET", "/hello", [](const Request&, const PathParams&, Respond respond) {
-    Response response;
-    response.status = 202;
-    response.content_type = "text/plain; charset=utf-8";
-    response.body = "hello, world";
-    response.headers.emplace_back("X-Request-Id", "abc-123");
-    respond(std::move(response));
-  });
+  add("GET", "/hello",
+      [](const RequestContext&, const Request&, const PathParams&, Respond respond) {
+        Response response;
+        response.status = 202;
+        response.content_type = "text/plain; charset=utf-8";
+        response.body = "hello, world";
+        response.headers.emplace_back("X-Request-Id", "abc-123");
+        respond(std::move(response));
+      });
   start();
   Client client(port());
 
@@ -251,6 +254,38 @@ TEST_F(HttpServerTest, ReturnsHandlerStatusBodyAndHeaders) {
   EXPECT_TRUE(response.keep_alive());
 }
 
+TEST_F(HttpServerTest, EveryRequestHasAnIdItsHandlerSeesAndTheResponseEchoes) {
+  std::mutex mutex;
+  std::vector<std::string> seen;
+  add("GET", "/id",
+      [&](const RequestContext& context, const Request&, const PathParams&, Respond respond) {
+        {
+          std::lock_guard lock(mutex);
+          seen.push_back(context.request_id);
+        }
+        respond(Response{});
+      });
+  start();
+  Client client(port());
+
+  client.send_raw("GET /id HTTP/1.1\r\nHost: x\r\nX-Request-Id: client-7.a_b:c\r\n\r\n");
+  const auto given = client.read_response();
+  client.send_raw("GET /id HTTP/1.1\r\nHost: x\r\nX-Request-Id: two words\r\n\r\n");
+  const auto insane = client.read_response();
+  const auto generated = client.get("/id");
+  const auto unrouted = client.get("/nowhere");
+
+  EXPECT_EQ(given["X-Request-Id"], "client-7.a_b:c");
+  EXPECT_NE(insane["X-Request-Id"], "two words");
+  EXPECT_FALSE(insane["X-Request-Id"].empty());
+  EXPECT_FALSE(generated["X-Request-Id"].empty());
+  EXPECT_NE(generated["X-Request-Id"], insane["X-Request-Id"]);
+  EXPECT_FALSE(unrouted["X-Request-Id"].empty());
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(seen, (std::vector<std::string>{"client-7.a_b:c", std::string(insane["X-Request-Id"]),
+                                            std::string(generated["X-Request-Id"])}));
+}
+
 TEST_F(HttpServerTest, UnknownRouteGetsRouterJson404) {
   start();
   Client client(port());
@@ -263,11 +298,12 @@ TEST_F(HttpServerTest, UnknownRouteGetsRouterJson404) {
 
 TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   std::atomic<int> calls{0};
-  add("GET", "/count", [&](const Request&, const PathParams&, Respond respond) {
-    Response response;
-    response.body = std::to_string(++calls);
-    respond(std::move(response));
-  });
+  add("GET", "/count",
+      [&](const RequestContext&, const Request&, const PathParams&, Respond respond) {
+        Response response;
+        response.body = std::to_string(++calls);
+        respond(std::move(response));
+      });
   start();
   Client client(port());
 
@@ -303,11 +339,12 @@ TEST_F(HttpServerTest, HeadResponseCarriesLengthButNoBody) {
 }
 
 TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
-  add("GET", "/echo/{word}", [](const Request&, const PathParams& params, Respond respond) {
-    Response response;
-    response.body = params.at("word");
-    respond(std::move(response));
-  });
+  add("GET", "/echo/{word}",
+      [](const RequestContext&, const Request&, const PathParams& params, Respond respond) {
+        Response response;
+        response.body = params.at("word");
+        respond(std::move(response));
+      });
   start();
   Client client(port());
 
@@ -356,10 +393,11 @@ TEST_F(HttpServerTest, BadPercentEscapeInTargetIs400) {
 
 TEST_F(HttpServerTest, BodyOverLimitIs413AndConnectionCloses) {
   std::atomic<int> calls{0};
-  add("POST", "/upload", [&](const Request&, const PathParams&, Respond respond) {
-    ++calls;
-    respond(Response{});
-  });
+  add("POST", "/upload",
+      [&](const RequestContext&, const Request&, const PathParams&, Respond respond) {
+        ++calls;
+        respond(Response{});
+      });
   auto options = test_options();
   options.body_limit = 16;
   start(options);
@@ -398,10 +436,11 @@ TEST_F(HttpServerTest, ChunkedBodyOverLimitIs413) {
 
 TEST_F(HttpServerTest, HeaderOverLimitIs431AndConnectionCloses) {
   std::atomic<int> calls{0};
-  add("GET", "/hello", [&](const Request&, const PathParams&, Respond respond) {
-    ++calls;
-    respond(Response{});
-  });
+  add("GET", "/hello",
+      [&](const RequestContext&, const Request&, const PathParams&, Respond respond) {
+        ++calls;
+        respond(Response{});
+      });
   auto options = test_options();
   options.header_limit = 1024;
   start(options);
@@ -445,14 +484,15 @@ TEST_F(HttpServerTest, GarbageInsteadOfRequestLineIs400) {
 }
 
 TEST_F(HttpServerTest, HandlerMayRespondFromAnotherThread) {
-  add("GET", "/async/{n}", [this](const Request&, const PathParams& params, Respond respond) {
-    spawn([respond, n = params.at("n")] {
-      Response response;
-      response.status = 201;
-      response.body = "worker " + n;
-      respond(std::move(response));
-    });
-  });
+  add("GET", "/async/{n}",
+      [this](const RequestContext&, const Request&, const PathParams& params, Respond respond) {
+        spawn([respond, n = params.at("n")] {
+          Response response;
+          response.status = 201;
+          response.body = "worker " + n;
+          respond(std::move(response));
+        });
+      });
   start();
   Client first(port());
   Client second(port());
@@ -502,17 +542,19 @@ TEST_F(HttpServerTest, StopLetsRequestInFlightFinishAndRefusesNewConnections) {
   std::promise<void> handler_called;
   std::promise<void> stop_called;
   auto stop_called_future = stop_called.get_future().share();
-  add("GET", "/slow", [&, stop_called_future](const Request&, const PathParams&, Respond respond) {
-    handler_called.set_value();
-    spawn([respond, stop_called_future] {
-      // Answers only once stop() has been called, and then 300 ms later.
-      stop_called_future.wait();
-      std::this_thread::sleep_for(300ms);
-      Response response;
-      response.body = std::string(100'000, 's');
-      respond(std::move(response));
-    });
-  });
+  add("GET", "/slow",
+      [&, stop_called_future](const RequestContext&, const Request&, const PathParams&,
+                              Respond respond) {
+        handler_called.set_value();
+        spawn([respond, stop_called_future] {
+          // Answers only once stop() has been called, and then 300 ms later.
+          stop_called_future.wait();
+          std::this_thread::sleep_for(300ms);
+          Response response;
+          response.body = std::string(100'000, 's');
+          respond(std::move(response));
+        });
+      });
   start();
   const auto bound_port = port();
   Client busy(bound_port);
@@ -562,9 +604,10 @@ TEST_F(HttpServerTest, StopWithoutConnectionsCallsOnStopped) {
 
 TEST_F(HttpServerTest, GraceExpiryClosesBusyConnectionAndLateRespondIsHarmless) {
   std::promise<Respond> parked;
-  add("GET", "/stuck", [&](const Request&, const PathParams&, Respond respond) {
-    parked.set_value(std::move(respond));
-  });
+  add("GET", "/stuck",
+      [&](const RequestContext&, const Request&, const PathParams&, Respond respond) {
+        parked.set_value(std::move(respond));
+      });
   auto options = test_options();
   options.shutdown_grace = 200ms;
   start(options);

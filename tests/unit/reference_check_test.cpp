@@ -1,4 +1,4 @@
-#include "opsdb/api/reference_check.hpp"
+#include "opsdb/tx/reference_check.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,27 +8,22 @@
 namespace opsdb {
 namespace {
 
-// Answers the refresh with fixed ids, and single-id lookups from `extra`; or fails.
-class FakeLocalDb final : public Database {
+// Knows fixed ids for the refresh, and single-id lookups from `extra`; or fails.
+class FakeReferenceIds final : public ReferenceIds {
  public:
   bool down = false;
   std::set<long long> extra_obs_units;
   int lookups = 0;
 
-  void query(SqlQuery q, Callback<nlohmann::json> done) override {
-    if (down)
-      return done(Error{Fault::unavailable, "down", ""});
-    if (q.params.empty()) {
-      return done(nlohmann::json(
-          nlohmann::json::array({{{"obs_unit", {1, 2}}, {"instrument_module", {1, 4}}}})));
-    }
-    ++lookups;
-    const long long id = std::stoll(*q.params[0]);
-    const bool found =
-        q.text.find("FROM obs_unit ") != std::string::npos && extra_obs_units.count(id);
-    done(nlohmann::json::array({found ? 1 : 0}));
+  void all(const std::set<std::string>&, Callback<IdsByTable> done) override {
+    if (down) return done(Error{Fault::unavailable, "down", ""});
+    done(IdsByTable{{"obs_unit", {1, 2}}, {"instrument_module", {1, 4}}});
   }
-  void apply(std::vector<Transaction>, Callback<ApplyResult>) override {}
+  void exists(const std::string& table, long long id, Callback<bool> done) override {
+    if (down) return done(Error{Fault::unavailable, "down", ""});
+    ++lookups;
+    done(table == "obs_unit" && extra_obs_units.count(id) > 0);
+  }
 };
 
 class ReferenceCheckTest : public ::testing::Test {
@@ -52,7 +47,7 @@ class ReferenceCheckTest : public ::testing::Test {
 
   ManualClock clock_;
   TransactionBuilder builder_{"observatory", clock_};
-  FakeLocalDb db_;
+  FakeReferenceIds db_;
   ReferenceCheck check_{db_};
 };
 

@@ -27,16 +27,18 @@ Request make_request(std::string method, std::string path) {
 Response dispatch(const Router& router, const std::string& method, const std::string& path) {
   std::optional<Response> answer;
   int calls = 0;
-  router.dispatch(make_request(method, path), [&](Response response) {
-    ++calls;
-    answer = std::move(response);
-  });
+  router.dispatch(make_request(method, path), RequestContext{"test-request"},
+                  [&](Response response) {
+                    ++calls;
+                    answer = std::move(response);
+                  });
   EXPECT_EQ(calls, 1) << method << " " << path << " must be answered exactly once";
   return answer.value_or(Response{});
 }
 
 Handler reply_with(std::string body) {
-  return [body = std::move(body)](const Request&, const PathParams&, Respond respond) {
+  return [body = std::move(body)](const RequestContext&, const Request&, const PathParams&,
+                                  Respond respond) {
     Response response;
     response.body = body;
     respond(std::move(response));
@@ -71,11 +73,12 @@ TEST(Router, LiteralSegmentBeatsParameterWhicheverIsAddedFirst) {
 TEST(Router, ExtractsPathParameters) {
   Router router;
   PathParams seen;
-  router.add({"POST", "/executed_obs_units/{id}/steps/{step}", Role::open,
-              [&](const Request&, const PathParams& params, Respond respond) {
-                seen = params;
-                respond(Response{});
-              }});
+  router.add(
+      {"POST", "/executed_obs_units/{id}/steps/{step}", Role::open,
+       [&](const RequestContext&, const Request&, const PathParams& params, Respond respond) {
+         seen = params;
+         respond(Response{});
+       }});
 
   const auto response = dispatch(router, "POST", "/executed_obs_units/7f3a/steps/two");
 
@@ -127,8 +130,9 @@ TEST(Router, WrongMethodIs405WithAllowListingTheMethods) {
 TEST(Router, ApiErrorFromHandlerBecomesItsStatusAndBody) {
   Router router;
   const ApiError thrown(ErrorKind::conflict, "unit already finished", {{"id", "7"}});
-  router.add({"POST", "/units/{id}/finish", Role::open,
-              [&](const Request&, const PathParams&, Respond) { throw thrown; }});
+  router.add(
+      {"POST", "/units/{id}/finish", Role::open,
+       [&](const RequestContext&, const Request&, const PathParams&, Respond) { throw thrown; }});
 
   const auto response = dispatch(router, "POST", "/units/7/finish");
 
@@ -141,7 +145,8 @@ TEST(Router, ApiErrorFromHandlerBecomesItsStatusAndBody) {
 
 TEST(Router, OtherExceptionFromHandlerIs500WithoutItsMessage) {
   Router router;
-  router.add({"GET", "/boom", Role::open, [](const Request&, const PathParams&, Respond) {
+  router.add({"GET", "/boom", Role::open,
+              [](const RequestContext&, const Request&, const PathParams&, Respond) {
                 throw std::runtime_error("password=hunter2 in the SQL");
               }});
 
@@ -155,11 +160,13 @@ TEST(Router, OtherExceptionFromHandlerIs500WithoutItsMessage) {
 TEST(Router, HandlerMayAnswerLater) {
   Router router;
   Respond saved;
-  router.add({"GET", "/slow", Role::open, [&](const Request&, const PathParams&, Respond respond) {
+  router.add({"GET", "/slow", Role::open,
+              [&](const RequestContext&, const Request&, const PathParams&, Respond respond) {
                 saved = std::move(respond);
               }});
   std::optional<Response> answer;
-  router.dispatch(make_request("GET", "/slow"), [&](Response response) { answer = response; });
+  router.dispatch(make_request("GET", "/slow"), RequestContext{"test-request"},
+                  [&](Response response) { answer = response; });
   ASSERT_FALSE(answer.has_value());
   ASSERT_TRUE(saved);
 

@@ -1,36 +1,40 @@
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 
-#include "opsdb/api/health_monitor.hpp"
 #include "opsdb/api/write_sink.hpp"
 #include "opsdb/config/config.hpp"
-#include "opsdb/db/database.hpp"
 #include "opsdb/http/router.hpp"
+#include "opsdb/query/read_store.hpp"
+#include "opsdb/status/health_monitor.hpp"
+#include "opsdb/status/site_status.hpp"
+#include "opsdb/status/transaction_status.hpp"
+#include "opsdb/tx/reference_check.hpp"
 #include "opsdb/tx/transaction_builder.hpp"
 
 namespace opsdb {
-
-class ReferenceCheck;
-class TransactionBuffer;
-class DrainProcessor;
-class LsnTracker;
 
 /// What the handlers work with. All references outlive the router.
 struct ApiServices {
   const Config& config;
   const TransactionBuilder& builder;
   WriteSink& writes;  // critical endpoints
-  Database& reads;    // read endpoints
+  ReadStore& reads;   // read endpoints
   HealthMonitor& health;
   ReferenceCheck& references;  // refuses writes naming reference data that does not exist
-  // Secondary site only (null at the main site).
-  TransactionBuffer* buffer = nullptr;
-  DrainProcessor* processor = nullptr;
-  LsnTracker* lsn = nullptr;
+  // Secondary site only: null / empty at the main site.
+  BufferInspector* buffer = nullptr;
+  DeadLetters* dead_letters = nullptr;
+  std::function<ProcessorSnapshot()> processor{};
+  /// Empty function, or empty answer, when LSN tracking is off.
+  std::function<std::optional<ReplicationStatus>()> replication{};
+
+  bool secondary() const { return buffer != nullptr; }
 };
 
-/// The route table of DESIGN §9: every route with its method, pattern, required role, handler.
+/// The route table of DESIGN §9: every route with its whole contract and its handler.
 std::shared_ptr<http::Router> make_router(const ApiServices& services);
 
 }  // namespace opsdb

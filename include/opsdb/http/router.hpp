@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "opsdb/http/message.hpp"
+#include "opsdb/http/request_context.hpp"
 
 namespace opsdb {
 class ApiError;
@@ -24,14 +25,30 @@ using PathParams = std::map<std::string, std::string>;
 
 /// A request handler: reads the request, eventually calls `respond` exactly once (possibly from
 /// another thread). It may throw `ApiError` synchronously; the router turns that into a response.
-using Handler = std::function<void(const Request&, const PathParams&, Respond)>;
+using Handler =
+    std::function<void(const RequestContext&, const Request&, const PathParams&, Respond)>;
 
-/// One row of the route table.
+/// One field of a request body, as the route's contract documents it.
+struct BodyField {
+  std::string name{};
+  std::string type{};  // "integer", "string", "uuid", "timestamp", "object", "array"
+  bool required = false;
+};
+
+/// One row of the route table: the handler and the whole contract of the route, as data that
+/// documentation, authorisation and metrics read without calling the handler.
 struct Route {
-  std::string method;   // "GET", "POST", "PUT", ...
-  std::string pattern;  // "/executed_obs_units/{id}/finish"; a trailing slash is ignored
+  // Every member has a default so that route tables may name only what applies to a route.
+  std::string method{};   // "GET", "POST", "PUT", ...
+  std::string pattern{};  // "/executed_obs_units/{id}/finish"; a trailing slash is ignored
   Role role = Role::open;
-  Handler handler;
+  Handler handler{};
+  int success_status = 200;  // the status of a successful answer
+  std::string summary{};     // one line for people
+  /// Fields of the request body: of the object, or of each element when `body_is_array`.
+  std::vector<BodyField> body_fields{};
+  bool body_is_array = false;
+  std::string response_shape{};  // name of the document a successful answer carries
 };
 
 /// The route table as data: method + path pattern -> handler. Matching is by segments; a
@@ -42,7 +59,7 @@ class Router {
 
   /// Dispatches a request: 404 for unknown paths, 405 with `Allow` for a wrong method, the
   /// JSON error format for `ApiError` and any other exception thrown synchronously.
-  void dispatch(const Request& request, Respond respond) const;
+  void dispatch(const Request& request, const RequestContext& context, Respond respond) const;
 
   const std::vector<Route>& routes() const { return routes_; }
 

@@ -12,7 +12,6 @@ namespace opsdb {
 struct BuiltWrite {
   Transaction tx;
   nlohmann::json response;  // what the client gets back besides transaction_id and status
-  int http_status = 201;
 };
 
 /// Turns request bodies of the critical endpoints into transactions: validates every field

@@ -1,14 +1,14 @@
 #pragma once
 
 #include <functional>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "opsdb/core/error.hpp"
-#include "opsdb/db/database.hpp"
+#include "opsdb/tx/reference_ids.hpp"
 #include "opsdb/tx/transaction.hpp"
 
 namespace opsdb {
@@ -23,7 +23,7 @@ namespace opsdb {
 /// a write fail that the main database would take.
 class ReferenceCheck {
  public:
-  explicit ReferenceCheck(Database& local_db) : db_(local_db) {}
+  explicit ReferenceCheck(ReferenceIds& ids) : ids_(ids) {}
 
   /// Reloads the known ids (asynchronous). Call at start and periodically.
   void refresh();
@@ -39,10 +39,10 @@ class ReferenceCheck {
   };
   void verify(std::vector<Reference> unknown, std::function<void(std::optional<ApiError>)> done);
 
-  Database& db_;
+  ReferenceIds& ids_;
   std::mutex mutex_;
   bool loaded_ = false;
-  std::map<std::string, std::set<long long>> known_;  // table -> ids
+  ReferenceIds::IdsByTable known_;
 };
 
 }  // namespace opsdb

@@ -1,4 +1,4 @@
-#include "opsdb/api/reference_check.hpp"
+#include "opsdb/tx/reference_check.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -35,27 +35,13 @@ void collect(const Table& table, const nlohmann::json& row,
 }  // namespace
 
 void ReferenceCheck::refresh() {
-  std::string sql = "SELECT jsonb_build_object(";
-  bool first = true;
-  for (const auto& table : reference_tables()) {
-    sql += (first ? "" : ", ") + std::string("'") + table +
-           "', (SELECT coalesce(jsonb_agg(id), "
-           "'[]'::jsonb) FROM " +
-           table + ")";
-    first = false;
-  }
-  sql += ")::text";
-  db_.query({sql, {}}, [this](Result<nlohmann::json> r) {
-    if (!r.ok() || r->empty()) {
-      spdlog::debug("reference ids not refreshed: {}", r.ok() ? "no answer" : r.error().message);
+  ids_.all(reference_tables(), [this](Result<ReferenceIds::IdsByTable> r) {
+    if (!r.ok()) {
+      spdlog::debug("reference ids not refreshed: {}", r.error().message);
       return;
     }
-    std::map<std::string, std::set<long long>> known;
-    for (const auto& [table, ids] : (*r)[0].items()) {
-      for (const auto& id : ids) known[table].insert(id.get<long long>());
-    }
     std::lock_guard lock(mutex_);
-    known_ = std::move(known);
+    known_ = std::move(*r);
     loaded_ = true;
   });
 }
@@ -89,21 +75,20 @@ void ReferenceCheck::verify(std::vector<Reference> unknown,
   if (unknown.empty()) return done(std::nullopt);
   auto ref = unknown.back();
   unknown.pop_back();
-  db_.query({"SELECT to_jsonb(count(*))::text FROM " + ref.table + " WHERE id = $1::bigint",
-             {std::to_string(ref.id)}},
-            [this, ref, unknown = std::move(unknown), done](Result<nlohmann::json> r) mutable {
-              if (!r.ok()) return done(std::nullopt);  // cannot tell: accept
-              if ((*r)[0].get<long long>() == 0) {
-                return done(ApiError(ErrorKind::unprocessable,
-                                     ref.column + " " + std::to_string(ref.id) + " does not exist",
-                                     {{"field", ref.column}, {"table", ref.table}}));
-              }
-              {
-                std::lock_guard lock(mutex_);
-                known_[ref.table].insert(ref.id);
-              }
-              verify(std::move(unknown), std::move(done));
-            });
+  ids_.exists(
+      ref.table, ref.id, [this, ref, unknown = std::move(unknown), done](Result<bool> r) mutable {
+        if (!r.ok()) return done(std::nullopt);  // cannot tell: accept
+        if (!*r) {
+          return done(ApiError(ErrorKind::unprocessable,
+                               ref.column + " " + std::to_string(ref.id) + " does not exist",
+                               {{"field", ref.column}, {"table", ref.table}}));
+        }
+        {
+          std::lock_guard lock(mutex_);
+          known_[ref.table].insert(ref.id);
+        }
+        verify(std::move(unknown), std::move(done));
+      });
 }
 
 }  // namespace opsdb

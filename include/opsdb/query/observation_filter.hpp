@@ -1,10 +1,9 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <map>
 #include <optional>
 #include <string>
-
-#include "opsdb/db/database.hpp"
+#include <utility>
 
 namespace opsdb {
 
@@ -25,19 +24,9 @@ struct ObservationFilter {
 ObservationFilter parse_observation_filter(const std::map<std::string, std::string>& query);
 
 /// The opaque keyset cursor of the item after which the next page starts.
-std::string make_cursor(const nlohmann::json& observation);
+std::string make_cursor(const std::string& start_time, const std::string& id);
 
-/// Statements of the read endpoints. Each returns one JSON document per row.
-SqlQuery observation_by_id(const std::string& id);
-SqlQuery observations(const ObservationFilter& filter);  // fetches limit + 1 rows
-SqlQuery raw_data_file_by_id(const std::string& id);
-SqlQuery raw_data_package_by_id(const std::string& id);
-
-/// Rewrites the timestamps of a row of `table` (and of its nested child lists) canonically, so
-/// rows from the database and records from the buffer compare and sort alike.
-void normalize_record(const std::string& table, nlohmann::json& record);
-
-/// Builds the page document {"items", "count", "next_cursor"} from limit + 1 fetched rows.
-nlohmann::json observation_page(nlohmann::json rows, int limit);
+/// The (start_time, id) position a cursor this API issued stands for.
+std::pair<std::string, std::string> cursor_position(const std::string& cursor);
 
 }  // namespace opsdb

@@ -1,0 +1,42 @@
+#include "opsdb/api/error_mapping.hpp"
+
+namespace opsdb {
+namespace {
+
+ApiError database_error(const Error& error) {
+  if (!error.is(Fault::rejected)) {
+    return ApiError(ErrorKind::unavailable, "the database is unreachable; try again later");
+  }
+  // The server's message names the constraint or the missing row; it carries no SQL text and
+  // no credentials, and it is what lets a client fix its request.
+  nlohmann::json details = {{"sqlstate", error.code}};
+  if (error.code == "P0002") return ApiError(ErrorKind::not_found, error.message, details);
+  if (error.code == "23505") return ApiError(ErrorKind::conflict, error.message, details);
+  return ApiError(ErrorKind::unprocessable, error.message, details);
+}
+
+ApiError buffer_error(const Error& error) {
+  switch (error.fault) {
+    case Fault::not_found:
+      return ApiError(ErrorKind::not_found, error.message);
+    case Fault::conflict:
+      return ApiError(ErrorKind::conflict, error.message);
+    case Fault::rejected:
+      return ApiError(ErrorKind::unprocessable, error.message);
+    case Fault::internal:
+      return ApiError(ErrorKind::internal, "internal error");
+    case Fault::unavailable:
+    case Fault::outcome_unknown:
+      break;
+  }
+  return ApiError(ErrorKind::unavailable,
+                  "the transaction buffer (Redis) is unavailable; the write was not accepted");
+}
+
+}  // namespace
+
+ApiError to_api_error(const Error& error, Dependency dependency) {
+  return dependency == Dependency::database ? database_error(error) : buffer_error(error);
+}
+
+}  // namespace opsdb

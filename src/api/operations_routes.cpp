@@ -1,0 +1,164 @@
+#include "responses.hpp"
+#include "route_groups.hpp"
+#include "status_documents.hpp"
+
+namespace opsdb {
+namespace {
+
+using http::PathParams;
+using http::Request;
+using http::RequestContext;
+using http::Respond;
+using http::Role;
+
+constexpr std::size_t kMaxFailedListed = 10'000;
+
+std::optional<ReplicationStatus> replication_of(const ApiServices& s) {
+  return s.replication ? s.replication() : std::nullopt;
+}
+
+// The snapshot /health decides on; the buffer's figures are asked for, everything else is
+// already known in memory, so /health never waits on the main database.
+void site_health(const ApiServices& s, Respond respond) {
+  auto answer = [&s, respond](std::optional<BufferStats> buffer) {
+    SiteSnapshot site;
+    site.secondary = s.secondary();
+    site.local_db = s.health.status();
+    site.buffer = std::move(buffer);
+    if (s.processor) site.processor = s.processor();
+    site.replication = replication_of(s);
+    const auto verdict =
+        assess_health(site, HealthThresholds{.buffer_size = s.config.alert_buffer_size});
+    const int status = verdict.level == HealthLevel::unhealthy ? 503 : 200;
+    respond(json_response(status, health_document(s.config, site, verdict)));
+  };
+  if (!s.secondary()) return answer(std::nullopt);
+  // An unreachable buffer is one of the things /health reports, not a failure of /health.
+  s.buffer->stats([answer](Result<BufferStats> r) {
+    answer(r.ok() ? std::optional<BufferStats>(std::move(*r)) : std::nullopt);
+  });
+}
+
+std::size_t failed_limit(const Request& r) {
+  auto it = r.query.find("limit");
+  if (it == r.query.end()) return 100;
+  std::size_t limit = 0;
+  try {
+    limit = std::stoul(it->second);
+  } catch (const std::exception&) {
+    limit = 0;
+  }
+  if (limit < 1 || limit > kMaxFailedListed) {
+    throw ApiError(ErrorKind::bad_request, "limit must be between 1 and 10000");
+  }
+  return limit;
+}
+
+std::string resolve_reason(const Request& r) {
+  auto body = parse_body(r.body);
+  if (!body.is_object() || !body.contains("reason") || !body["reason"].is_string() ||
+      body["reason"].get<std::string>().empty()) {
+    throw ApiError(ErrorKind::bad_request,
+                   "reason is required: say why this transaction is dropped");
+  }
+  return body["reason"].get<std::string>();
+}
+
+// Answers a dead-letter operation with {"transaction_id", "status": `outcome`}.
+Callback<void> answer_dead_letter(Respond respond, std::string tx_id, const char* outcome) {
+  return [respond = std::move(respond), tx_id = std::move(tx_id), outcome](Status r) {
+    if (!r.ok()) return respond_error(respond, r.error(), Dependency::buffer);
+    respond(json_response(200, {{"transaction_id", tx_id}, {"status", outcome}}));
+  };
+}
+
+void add_buffer_routes(http::Router& router, const ApiServices& s) {
+  router.add({.method = "GET",
+              .pattern = "/buffer-stats",
+              .role = Role::open,
+              .handler =
+                  [&s](const RequestContext&, const Request&, const PathParams&, Respond respond) {
+                    s.buffer->stats([&s, respond](Result<BufferStats> r) {
+                      if (!r.ok()) return respond_error(respond, r.error(), Dependency::buffer);
+                      respond(json_response(200, buffer_stats_document(*r, s.processor())));
+                    });
+                  },
+              .success_status = 200,
+              .summary = "Depth of the transaction buffer and the drain's rate",
+              .response_shape = "buffer_stats"});
+  router.add(
+      {.method = "GET",
+       .pattern = "/transactions/{tx_id}",
+       .role = Role::viewer,
+       .handler =
+           [&s](const RequestContext&, const Request&, const PathParams& p, Respond respond) {
+             s.buffer->status(path_uuid(p.at("tx_id"), "transaction id"),
+                              [respond](Result<TransactionStatus> r) {
+                                if (!r.ok()) {
+                                  return respond_error(respond, r.error(), Dependency::buffer);
+                                }
+                                respond(json_response(200, transaction_status_document(*r)));
+                              });
+           },
+       .success_status = 200,
+       .summary = "State of one buffered transaction",
+       .response_shape = "transaction_status"});
+  router.add(
+      {.method = "GET",
+       .pattern = "/admin/failed-transactions",
+       .role = Role::admin,
+       .handler =
+           [&s](const RequestContext&, const Request& r, const PathParams&, Respond respond) {
+             s.dead_letters->list(failed_limit(r),
+                                  [respond](Result<std::vector<FailedTransaction>> r) {
+                                    if (!r.ok())
+                                      return respond_error(respond, r.error(), Dependency::buffer);
+                                    respond(json_response(200, failed_transactions_document(*r)));
+                                  });
+           },
+       .success_status = 200,
+       .summary = "The dead-letter queue, newest first",
+       .response_shape = "failed_transaction_list"});
+  router.add(
+      {.method = "POST",
+       .pattern = "/admin/failed-transactions/{tx_id}/replay",
+       .role = Role::admin,
+       .handler =
+           [&s](const RequestContext&, const Request&, const PathParams& p, Respond respond) {
+             auto id = path_uuid(p.at("tx_id"), "transaction id");
+             s.dead_letters->replay(id, answer_dead_letter(std::move(respond), id, "buffered"));
+           },
+       .success_status = 200,
+       .summary = "Buffer a failed transaction again, behind everything pending",
+       .response_shape = "dead_letter_outcome"});
+  router.add(
+      {.method = "POST",
+       .pattern = "/admin/failed-transactions/{tx_id}/resolve",
+       .role = Role::admin,
+       .handler =
+           [&s](const RequestContext&, const Request& r, const PathParams& p, Respond respond) {
+             auto id = path_uuid(p.at("tx_id"), "transaction id");
+             s.dead_letters->resolve(id, resolve_reason(r),
+                                     answer_dead_letter(std::move(respond), id, "resolved"));
+           },
+       .success_status = 200,
+       .summary = "Drop a failed transaction, keeping the reason",
+       .body_fields = {{"reason", "string", true}},
+       .response_shape = "dead_letter_outcome"});
+}
+
+}  // namespace
+
+void add_operations_routes(http::Router& router, const ApiServices& s) {
+  router.add({.method = "GET",
+              .pattern = "/health",
+              .role = Role::open,
+              .handler = [&s](const RequestContext&, const Request&, const PathParams&,
+                              Respond respond) { site_health(s, std::move(respond)); },
+              .success_status = 200,
+              .summary = "Health of the site (503 only when unhealthy)",
+              .response_shape = "health"});
+  if (s.secondary()) add_buffer_routes(router, s);
+}
+
+}  // namespace opsdb

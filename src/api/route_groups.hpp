@@ -1,0 +1,15 @@
+#pragma once
+
+#include "opsdb/api/routes.hpp"
+#include "opsdb/http/router.hpp"
+
+namespace opsdb {
+
+/// The routes of one resource each; `make_router` assembles them.
+void add_observation_routes(http::Router& router, const ApiServices& services);
+void add_raw_data_file_routes(http::Router& router, const ApiServices& services);
+void add_raw_data_package_routes(http::Router& router, const ApiServices& services);
+/// /health at both sites; buffer, transaction and dead-letter routes at a secondary site.
+void add_operations_routes(http::Router& router, const ApiServices& services);
+
+}  // namespace opsdb

@@ -1,0 +1,119 @@
+#include "status_documents.hpp"
+
+#include "opsdb/core/timestamp.hpp"
+
+namespace opsdb {
+namespace {
+
+using nlohmann::json;
+
+template <typename T>
+json or_null(const std::optional<T>& value) {
+  return value ? json(*value) : json(nullptr);
+}
+
+json time_or_null(const std::optional<std::chrono::system_clock::time_point>& t) {
+  return t ? json(format_timestamp(*t)) : json(nullptr);
+}
+
+const char* database_word(DatabaseStatus::State state) {
+  switch (state) {
+    case DatabaseStatus::State::reachable:
+      return "connected";
+    case DatabaseStatus::State::unreachable:
+      return "unreachable";
+    case DatabaseStatus::State::unknown:
+      break;
+  }
+  return "unknown";
+}
+
+json processor_document(const ProcessorSnapshot& p) {
+  return {{"status", std::string(to_string(p.state))},
+          {"last_run", time_or_null(p.last_run)},
+          {"transactions_processed", p.transactions_processed},
+          {"failed_attempts", p.failed_attempts},
+          {"dead_lettered", p.dead_lettered},
+          {"success_rate", p.success_rate},
+          {"processing_rate", p.processing_rate},
+          {"average_execution_time_ms", p.average_execution_time_ms},
+          {"last_error", p.last_error.empty() ? json(nullptr) : json(p.last_error)}};
+}
+
+json replication_document(const std::optional<ReplicationStatus>& r) {
+  if (!r) return json::object();
+  return {{"replica_lsn", r->replica_lsn ? json(r->replica_lsn->to_string()) : json(nullptr)},
+          {"stalled", r->stalled}};
+}
+
+json buffer_section(const std::optional<BufferStats>& b) {
+  if (!b) {
+    return {{"size", nullptr},
+            {"failed", nullptr},
+            {"oldest_pending_seconds", nullptr},
+            {"awaiting_replication", nullptr}};
+  }
+  return {{"size", b->pending},
+          {"failed", b->failed},
+          {"oldest_pending_seconds", or_null(b->oldest_pending_seconds)},
+          {"awaiting_replication", b->awaiting_replication}};
+}
+
+}  // namespace
+
+json health_document(const Config& config, const SiteSnapshot& site, const HealthVerdict& verdict) {
+  json doc = {{"status", std::string(to_string(verdict.level))},
+              {"site", config.site_name},
+              {"site_type", to_string(config.site_type)},
+              {"database", database_word(site.local_db.state)},
+              {"last_check", time_or_null(site.local_db.last_check)}};
+  if (!site.secondary) return doc;
+  const ProcessorSnapshot processor = site.processor.value_or(ProcessorSnapshot{});
+  doc["problems"] = verdict.problems;
+  doc["redis"] = site.buffer ? "connected" : "unreachable";
+  doc["main_database"] =
+      processor.state == DrainState::waiting_for_main_db ? "unreachable" : "reachable";
+  doc["transaction_buffer"] = buffer_section(site.buffer);
+  doc["background_processor"] = processor_document(processor);
+  doc["replication"] = replication_document(site.replication);
+  return doc;
+}
+
+json buffer_stats_document(const BufferStats& stats, const ProcessorSnapshot& processor) {
+  return {{"pending_transactions", stats.pending},
+          {"failed_transactions", stats.failed},
+          {"awaiting_replication", stats.awaiting_replication},
+          {"oldest_pending_seconds", or_null(stats.oldest_pending_seconds)},
+          {"buffer_size_mb", stats.size_mb},
+          {"processing_rate", processor.processing_rate},
+          {"average_execution_time_ms", processor.average_execution_time_ms},
+          {"processor_status", std::string(to_string(processor.state))}};
+}
+
+json transaction_status_document(const TransactionStatus& s) {
+  return {{"transaction_id", s.transaction_id},
+          {"state", s.state},
+          {"attempts", s.attempts},
+          {"lsn", or_null(s.lsn)},
+          {"error", or_null(s.error)},
+          {"origin", or_null(s.origin)},
+          {"created_at", or_null(s.created_at)},
+          {"applied_at", or_null(s.applied_at)},
+          {"replicated_at", or_null(s.replicated_at)},
+          {"resolution", or_null(s.resolution)}};
+}
+
+json failed_transactions_document(const std::vector<FailedTransaction>& entries) {
+  json items = json::array();
+  for (const auto& e : entries) {
+    items.push_back({{"transaction_id", e.transaction_id},
+                     {"transaction", e.transaction},
+                     {"error", e.error},
+                     {"attempts", e.attempts},
+                     {"failed_at", e.failed_at}});
+  }
+  const auto count = items.size();
+  return {{"items", std::move(items)}, {"count", count}};
+}
+
+}  // namespace opsdb

@@ -1,0 +1,34 @@
+#include "write_route.hpp"
+
+#include <memory>
+
+#include "responses.hpp"
+
+namespace opsdb {
+
+http::Route write_route(const ApiServices& s, http::Route contract, BuildWrite build) {
+  const int status = contract.success_status;
+  contract.handler = [&s, status, build = std::move(build)](
+                         const http::RequestContext&, const http::Request& request,
+                         const http::PathParams& params, http::Respond respond) {
+    auto write = std::make_shared<BuiltWrite>(build(s.builder, request, params));
+    s.references.check(write->tx, [&s, write, respond, status](std::optional<ApiError> error) {
+      if (error) return respond(http::error_response(*error));
+      auto body = write->response;
+      body["transaction_id"] = write->tx.id;
+      s.writes.submit(std::move(*write),
+                      [respond, body = std::move(body), status](WriteResult r) mutable {
+                        if (r.error) return respond(http::error_response(*r.error));
+                        body["status"] = r.status;
+                        respond(json_response(status, body));
+                      });
+    });
+  };
+  return contract;
+}
+
+nlohmann::json optional_body(const http::Request& request) {
+  return request.body.empty() ? nlohmann::json::object() : parse_body(request.body);
+}
+
+}  // namespace opsdb

@@ -1,0 +1,79 @@
+#include "opsdb/postgres/pg_read_store.hpp"
+
+namespace opsdb {
+namespace {
+
+constexpr const char* kObservationById = R"sql(
+SELECT (to_jsonb(e) || jsonb_build_object(
+  'raw_data_files', (SELECT coalesce(jsonb_agg(to_jsonb(f) ORDER BY f.created_at, f.id), '[]'::jsonb)
+                       FROM raw_data_file f WHERE f.executed_obs_unit_id = e.id),
+  'raw_data_packages', (SELECT coalesce(jsonb_agg(to_jsonb(p) ORDER BY p.created_at, p.id), '[]'::jsonb)
+                          FROM raw_data_package p WHERE p.executed_obs_unit_id = e.id),
+  'instrument_module_configurations',
+      (SELECT coalesce(jsonb_agg(to_jsonb(c) ORDER BY c.recorded_at, c.id), '[]'::jsonb)
+         FROM instrument_module_configuration c WHERE c.executed_obs_unit_id = e.id),
+  'status_changes', (SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.changed_at, s.id), '[]'::jsonb)
+                       FROM executed_obs_unit_status_change s WHERE s.executed_obs_unit_id = e.id)
+))::text
+FROM executed_obs_unit e WHERE e.id = $1::uuid)sql";
+
+// Keyset pagination newest first; each filter is off when its parameter is null.
+constexpr const char* kObservations = R"sql(
+SELECT to_jsonb(e)::text FROM executed_obs_unit e
+WHERE ($1::integer IS NULL OR e.obs_unit_id = $1::integer)
+  AND ($2::text IS NULL OR e.status = $2::text)
+  AND ($3::timestamptz IS NULL OR e.start_time >= $3::timestamptz)
+  AND ($4::timestamptz IS NULL OR e.start_time < $4::timestamptz)
+  AND ($5::timestamptz IS NULL OR (e.start_time, e.id) < ($5::timestamptz, $6::uuid))
+ORDER BY e.start_time DESC, e.id DESC
+LIMIT $7::integer)sql";
+
+constexpr const char* kRawDataFileById =
+    "SELECT to_jsonb(f)::text FROM raw_data_file f WHERE f.id = $1::uuid";
+
+constexpr const char* kRawDataPackageById = R"sql(
+SELECT (to_jsonb(p) || jsonb_build_object(
+  'raw_data_files', (SELECT coalesce(jsonb_agg(to_jsonb(f) ORDER BY f.created_at, f.id), '[]'::jsonb)
+                       FROM raw_data_file f WHERE f.raw_data_package_id = p.id)))::text
+FROM raw_data_package p WHERE p.id = $1::uuid)sql";
+
+}  // namespace
+
+void PgReadStore::fetch_one(SqlQuery query, Callback<std::optional<Record>> done) {
+  db_.query(std::move(query), [done = std::move(done)](Result<nlohmann::json> r) {
+    if (!r.ok()) return done(r.error());
+    if (r->empty()) return done(std::optional<Record>());
+    done(std::optional<Record>(std::move((*r)[0])));
+  });
+}
+
+void PgReadStore::observation(const std::string& id, Callback<std::optional<Record>> done) {
+  fetch_one({kObservationById, {id}}, std::move(done));
+}
+
+void PgReadStore::observations(const ObservationFilter& f, Callback<std::vector<Record>> done) {
+  std::optional<std::string> cursor_time, cursor_id;
+  if (f.cursor) std::tie(cursor_time, cursor_id) = cursor_position(*f.cursor);
+  std::optional<std::string> obs_unit_id;
+  if (f.obs_unit_id) obs_unit_id = std::to_string(*f.obs_unit_id);
+  SqlQuery query{kObservations,
+                 {obs_unit_id, f.status, f.since, f.until, cursor_time, cursor_id,
+                  std::to_string(f.limit + 1)}};
+  db_.query(std::move(query), [done = std::move(done)](Result<nlohmann::json> r) {
+    if (!r.ok()) return done(r.error());
+    std::vector<Record> rows;
+    rows.reserve(r->size());
+    for (auto& row : *r) rows.push_back(std::move(row));
+    done(std::move(rows));
+  });
+}
+
+void PgReadStore::raw_data_file(const std::string& id, Callback<std::optional<Record>> done) {
+  fetch_one({kRawDataFileById, {id}}, std::move(done));
+}
+
+void PgReadStore::raw_data_package(const std::string& id, Callback<std::optional<Record>> done) {
+  fetch_one({kRawDataPackageById, {id}}, std::move(done));
+}
+
+}  // namespace opsdb
