@@ -2,7 +2,7 @@
 
 #include "opsdb/api/direct_writer.hpp"
 #include "opsdb/api/reference_check.hpp"
-#include "opsdb/buffer/transaction_buffer.hpp"
+#include "opsdb/api/status_json.hpp"
 #include "opsdb/core/uuid.hpp"
 #include "opsdb/processor/drain_processor.hpp"
 #include "opsdb/processor/lsn_tracker.hpp"
@@ -84,11 +84,22 @@ void read_page(Database& db, const ObservationFilter& filter, Respond respond) {
            });
 }
 
-// Answers with a buffer operation's document, or its error.
-TransactionBuffer::Reply reply_with(Respond respond) {
-  return [respond = std::move(respond)](std::optional<ApiError> error, nlohmann::json doc) {
-    if (error) return respond(http::error_response(*error));
-    respond(json_response(200, doc));
+constexpr const char* kBufferUnavailable =
+    "the transaction buffer (Redis) is unavailable; the write was not accepted";
+
+// The client-facing error of a buffer operation; a 503 says `unavailable`.
+ApiError buffer_error(const Error& error, const char* unavailable = kBufferUnavailable) {
+  if (error.is(Fault::not_found)) return ApiError(ErrorKind::not_found, error.message);
+  if (error.is(Fault::conflict)) return ApiError(ErrorKind::conflict, error.message);
+  return ApiError(ErrorKind::unavailable, unavailable);
+}
+
+// Answers a replay or resolve of a dead letter: the transaction and its new status.
+Callback<void> reply_dead_letter(std::string tx_id, const char* status, Respond respond) {
+  return [tx_id = std::move(tx_id), status, respond = std::move(respond)](Result<void> r) {
+    if (!r.ok())
+      return respond(http::error_response(buffer_error(r.error(), "Redis is unavailable")));
+    respond(json_response(200, {{"transaction_id", tx_id}, {"status", status}}));
   };
 }
 
@@ -96,10 +107,11 @@ TransactionBuffer::Reply reply_with(Respond respond) {
 // processor is gone; degraded when the buffer is large, anything failed, or the main database
 // is unreachable.
 void secondary_health(const ApiServices& s, Respond respond) {
-  s.buffer->stats([&s, respond](std::optional<ApiError> error, nlohmann::json stats) {
+  s.inspector->stats([&s, respond](Result<BufferStats> result) {
     auto [local_status, doc] = s.health.report();
-    const auto processor = s.processor->status();
-    const bool redis_ok = !error;
+    const auto processor = to_json(s.processor->snapshot());
+    const bool redis_ok = result.ok();
+    const auto stats = redis_ok ? to_json(*result) : nlohmann::json(nullptr);
     std::vector<std::string> problems;
     bool unhealthy = local_status == 503 || !redis_ok || !s.processor->running();
     if (!redis_ok) problems.push_back("redis unreachable");
@@ -118,7 +130,7 @@ void secondary_health(const ApiServices& s, Respond respond) {
       degraded = true;
       problems.push_back("main database unreachable");
     }
-    const auto lsn = s.lsn ? s.lsn->status() : nlohmann::json::object();
+    const auto lsn = s.lsn ? to_json(s.lsn->snapshot()) : nlohmann::json::object();
     if (lsn.value("stalled", false)) {
       degraded = true;
       problems.push_back("replication stalled");
@@ -148,9 +160,11 @@ void add_buffer_routes(http::Router& router, const ApiServices& s) {
        }});
   router.add({"GET", "/buffer-stats", Role::open,
               [&s](const Request&, const PathParams&, Respond respond) {
-                s.buffer->stats([&s, respond](std::optional<ApiError> error, nlohmann::json doc) {
-                  if (error) return respond(http::error_response(*error));
-                  const auto processor = s.processor->status();
+                s.inspector->stats([&s, respond](Result<BufferStats> stats) {
+                  if (!stats.ok())
+                    return respond(http::error_response(buffer_error(stats.error())));
+                  auto doc = to_json(*stats);
+                  const auto processor = to_json(s.processor->snapshot());
                   doc["processing_rate"] = processor["processing_rate"];
                   doc["average_execution_time_ms"] = processor["average_execution_time_ms"];
                   doc["processor_status"] = processor["status"];
@@ -159,8 +173,14 @@ void add_buffer_routes(http::Router& router, const ApiServices& s) {
               }});
   router.add({"GET", "/transactions/{tx_id}", Role::viewer,
               [&s](const Request&, const PathParams& p, Respond respond) {
-                s.buffer->status(path_uuid(p.at("tx_id"), "transaction id"),
-                                 reply_with(std::move(respond)));
+                s.inspector->status(
+                    path_uuid(p.at("tx_id"), "transaction id"),
+                    [respond](Result<TransactionStatus> status) {
+                      if (!status.ok()) {
+                        return respond(http::error_response(buffer_error(status.error())));
+                      }
+                      respond(json_response(200, to_json(*status)));
+                    });
               }});
   router.add({"GET", "/admin/failed-transactions", Role::admin,
               [&s](const Request& r, const PathParams&, Respond respond) {
@@ -175,12 +195,18 @@ void add_buffer_routes(http::Router& router, const ApiServices& s) {
                     throw ApiError(ErrorKind::bad_request, "limit must be between 1 and 10000");
                   }
                 }
-                s.buffer->failed(limit, reply_with(std::move(respond)));
+                s.dead_letters->list(limit, [respond](Result<std::vector<FailedTransaction>> r) {
+                  if (!r.ok()) return respond(http::error_response(buffer_error(r.error())));
+                  nlohmann::json items = nlohmann::json::array();
+                  for (const auto& failed : *r) items.push_back(to_json(failed));
+                  const auto count = items.size();
+                  respond(json_response(200, {{"items", std::move(items)}, {"count", count}}));
+                });
               }});
   router.add({"POST", "/admin/failed-transactions/{tx_id}/replay", Role::admin,
               [&s](const Request&, const PathParams& p, Respond respond) {
-                s.buffer->replay(path_uuid(p.at("tx_id"), "transaction id"),
-                                 reply_with(std::move(respond)));
+                auto id = path_uuid(p.at("tx_id"), "transaction id");
+                s.dead_letters->replay(id, reply_dead_letter(id, "buffered", std::move(respond)));
               }});
   router.add({"POST", "/admin/failed-transactions/{tx_id}/resolve", Role::admin,
               [&s](const Request& r, const PathParams& p, Respond respond) {
@@ -191,7 +217,8 @@ void add_buffer_routes(http::Router& router, const ApiServices& s) {
                   throw ApiError(ErrorKind::bad_request,
                                  "reason is required: say why this transaction is dropped");
                 }
-                s.buffer->resolve(id, body["reason"], reply_with(std::move(respond)));
+                s.dead_letters->resolve(id, body["reason"].get<std::string>(),
+                                        reply_dead_letter(id, "resolved", std::move(respond)));
               }});
 }
 
@@ -264,7 +291,7 @@ std::shared_ptr<http::Router> make_router(const ApiServices& s) {
                  read_one(s.reads, raw_data_package_by_id(id), "raw_data_package",
                           "raw_data_package " + id + " does not exist", std::move(respond));
                }});
-  if (s.buffer != nullptr) {
+  if (s.inspector != nullptr) {
     add_buffer_routes(*router, s);
   } else {
     router->add(

@@ -12,7 +12,8 @@
 namespace opsdb {
 
 class ReferenceCheck;
-class TransactionBuffer;
+class BufferInspector;
+class DeadLetters;
 class DrainProcessor;
 class LsnTracker;
 
@@ -25,7 +26,8 @@ struct ApiServices {
   HealthMonitor& health;
   ReferenceCheck& references;  // refuses writes naming reference data that does not exist
   // Secondary site only (null at the main site).
-  TransactionBuffer* buffer = nullptr;
+  BufferInspector* inspector = nullptr;
+  DeadLetters* dead_letters = nullptr;
   DrainProcessor* processor = nullptr;
   LsnTracker* lsn = nullptr;
 };
