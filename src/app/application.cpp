@@ -1,6 +1,7 @@
 #include "opsdb/app/application.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -8,23 +9,27 @@
 #include <boost/asio/steady_timer.hpp>
 #include <thread>
 
-#include "drain_snapshots.hpp"
 #include "opsdb/api/buffered_writer.hpp"
 #include "opsdb/api/direct_writer.hpp"
 #include "opsdb/api/routes.hpp"
-#include "opsdb/buffer/transaction_buffer.hpp"
+#include "opsdb/buffer/redis_buffer_inspector.hpp"
+#include "opsdb/buffer/redis_dead_letters.hpp"
+#include "opsdb/buffer/redis_drain_queue.hpp"
+#include "opsdb/buffer/redis_replication_queue.hpp"
+#include "opsdb/buffer/redis_write_buffer.hpp"
 #include "opsdb/core/clock.hpp"
+#include "opsdb/core/uuid.hpp"
 #include "opsdb/http/server.hpp"
 #include "opsdb/postgres/pg_database.hpp"
 #include "opsdb/postgres/pg_database_probe.hpp"
 #include "opsdb/postgres/pg_read_store.hpp"
 #include "opsdb/postgres/pg_reference_ids.hpp"
+#include "opsdb/postgres/pg_replica_progress.hpp"
 #include "opsdb/processor/drain_processor.hpp"
 #include "opsdb/processor/lsn_tracker.hpp"
 #include "opsdb/redis/redis_client.hpp"
 #include "opsdb/status/health_monitor.hpp"
 #include "opsdb/tx/reference_check.hpp"
-#include "transaction_buffer_ports.hpp"
 
 namespace opsdb {
 namespace {
@@ -75,18 +80,47 @@ redis::RedisOptions redis_options(const Config& config) {
   return o;
 }
 
+// The drain lease holder's name: host and HTTP port. Two live servers cannot share both, and a
+// server restarted in place is the same drainer, so it takes its lease back at once after a
+// crash.
+std::string lease_identity(const Config& config) {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  if (config.http_port == 0) return std::string(host) + ":" + new_uuid();
+  return std::string(host) + ":" + std::to_string(config.http_port);
+}
+
+BufferOptions buffer_options(const Config& config) {
+  return BufferOptions{config.site_name, lease_identity(config), config.transaction_status_ttl,
+                       config.lsn_tracking_enabled};
+}
+
+DrainOptions drain_options(const Config& config) {
+  return DrainOptions{config.drain_batch_size, config.transaction_retry_attempts,
+                      config.transaction_retry_delay, config.retry_max_delay,
+                      config.background_processing_interval};
+}
+
+LsnTrackerOptions lsn_tracker_options(const Config& config) {
+  return LsnTrackerOptions{config.lsn_check_interval, config.lsn_timeout};
+}
+
 // The secondary site's pieces: Redis buffer, drain and replication tracking.
 struct SecondarySite {
-  SecondarySite(asio::io_context& io, const Config& config, Database& main_db, Database& replica,
-                Scheduler& scheduler, const Clock& clock)
+  SecondarySite(asio::io_context& io, const Config& config, TransactionApplier& main_db,
+                Database& replica, Scheduler& scheduler, const Clock& clock)
       : redis(io, redis_options(config)),
         drain_redis(io, redis_options(config)),
-        buffer(redis, config, clock),
-        drain_buffer(drain_redis, config, clock),
-        ports(buffer),
-        writer(ports),
-        processor(config, drain_buffer, main_db, scheduler, clock),
-        lsn(config, drain_buffer, replica, scheduler, clock),
+        options(buffer_options(config)),
+        write_buffer(redis, options),
+        inspector(redis, options, clock),
+        dead_letters(redis, options, clock),
+        drain_queue(drain_redis, options, clock),
+        replication_queue(drain_redis, options, clock),
+        replica_progress(replica),
+        writer(write_buffer),
+        processor(drain_options(config), drain_queue, main_db, scheduler, clock),
+        lsn(lsn_tracker_options(config), replication_queue, replica_progress, scheduler, clock),
         lsn_enabled(config.lsn_tracking_enabled) {}
 
   void start() {
@@ -100,9 +134,11 @@ struct SecondarySite {
   void stop(std::function<void()> done) {
     processor.stop();
     lsn.stop();
-    drain_buffer.release_lease([this, done = std::move(done)](std::string error) {
-      if (!error.empty())
-        spdlog::warn("drain lease not released ({}); it expires by itself", error);
+    drain_queue.release_lease([this, done = std::move(done)](Result<void> released) {
+      if (!released.ok()) {
+        spdlog::warn("drain lease not released ({}); it expires by itself",
+                     released.error().message);
+      }
       redis.stop();
       drain_redis.stop();
       done();
@@ -113,9 +149,13 @@ struct SecondarySite {
   // delays the reply to a client's write.
   redis::RedisClient redis;
   redis::RedisClient drain_redis;
-  TransactionBuffer buffer;
-  TransactionBuffer drain_buffer;
-  TransactionBufferPorts ports;
+  BufferOptions options;
+  RedisWriteBuffer write_buffer;
+  RedisBufferInspector inspector;
+  RedisDeadLetters dead_letters;
+  RedisDrainQueue drain_queue;
+  RedisReplicationQueue replication_queue;
+  PgReplicaProgress replica_progress;
   BufferedWriter writer;
   DrainProcessor processor;
   LsnTracker lsn;
@@ -151,12 +191,12 @@ int serve(const Config& config) {
       config,     builder, secondary ? static_cast<WriteSink&>(site->writer) : direct,
       read_store, health,  references};
   if (site) {
-    services.buffer = &site->ports;
-    services.dead_letters = &site->ports;
-    services.processor = [&site] { return processor_snapshot(site->processor); };
+    services.buffer = &site->inspector;
+    services.dead_letters = &site->dead_letters;
+    services.processor = [&site] { return site->processor.snapshot(); };
     if (config.lsn_tracking_enabled) {
       services.replication = [&site]() -> std::optional<ReplicationStatus> {
-        return replication_status(site->lsn);
+        return site->lsn.snapshot();
       };
     }
   }

@@ -2,7 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "opsdb/core/timestamp.hpp"
+#include <nlohmann/json.hpp>
+
 #include "opsdb/processor/backoff.hpp"
 
 namespace opsdb {
@@ -16,20 +17,20 @@ std::string first_line(const std::string& s) {
 
 }  // namespace
 
-DrainProcessor::DrainProcessor(const Config& config, DrainQueue& queue, Database& main_db,
+DrainProcessor::DrainProcessor(DrainOptions options, DrainQueue& queue, TransactionApplier& main_db,
                                Scheduler& scheduler, const Clock& clock)
-    : config_(config), queue_(queue), main_db_(main_db), scheduler_(scheduler), clock_(clock) {}
+    : options_(options), queue_(queue), main_db_(main_db), scheduler_(scheduler), clock_(clock) {}
 
 void DrainProcessor::start() {
   started_ = true;
-  set_state("running");
+  set_state(DrainState::running);
   // The first pass waits one interval, giving the Redis connection time to come up.
-  next(config_.background_processing_interval);
+  next(options_.interval);
 }
 
 void DrainProcessor::stop() {
   stopped_ = true;
-  set_state("stopped");
+  set_state(DrainState::stopped);
 }
 
 void DrainProcessor::next(std::chrono::milliseconds delay) {
@@ -37,9 +38,9 @@ void DrainProcessor::next(std::chrono::milliseconds delay) {
   scheduler_.after(delay, [this] { tick(); });
 }
 
-void DrainProcessor::set_state(const char* state, const std::string& error) {
+void DrainProcessor::set_state(DrainState state, const std::string& error) {
   std::lock_guard lock(mutex_);
-  if (stopped_ && std::string(state) != "stopped") return;
+  if (stopped_ && state != DrainState::stopped) return;
   state_ = state;
   if (!error.empty()) last_error_ = error;
 }
@@ -50,37 +51,34 @@ void DrainProcessor::tick() {
     std::lock_guard lock(mutex_);
     last_run_ = clock_.now();
   }
-  queue_.acquire_lease([this](bool held, std::string error) {
-    if (!error.empty()) {
-      if (!redis_failing_)
-        spdlog::error("drain paused: the buffer (Redis) is unreachable: {}", error);
+  queue_.acquire_lease([this](Result<bool> held) {
+    if (!held.ok()) {
+      if (!redis_failing_) {
+        spdlog::error("drain paused: the buffer (Redis) is unreachable: {}", held.error().message);
+      }
       redis_failing_ = true;
-      set_state("waiting_for_redis", error);
-      return next(config_.background_processing_interval);
+      return wait_for_redis(held.error());
     }
     if (redis_failing_) spdlog::info("drain: the buffer (Redis) is reachable again");
     redis_failing_ = false;
-    if (!held) {
+    if (!*held) {
       // Another process of this site drains; stand by and try again later.
-      set_state("standby");
-      return next(config_.background_processing_interval);
+      set_state(DrainState::standby);
+      return next(options_.interval);
     }
     if (auto docs = take_prefetched()) return drain(std::move(*docs));
-    queue_.peek_oldest(0, static_cast<std::size_t>(config_.drain_batch_size),
-                       [this](std::vector<std::string> docs, std::string error) {
-                         if (!error.empty()) {
-                           set_state("waiting_for_redis", error);
-                           return next(config_.background_processing_interval);
-                         }
-                         drain(std::move(docs));
+    queue_.peek_oldest(0, static_cast<std::size_t>(options_.batch_size),
+                       [this](Result<std::vector<std::string>> docs) {
+                         if (!docs.ok()) return wait_for_redis(docs.error());
+                         drain(std::move(*docs));
                        });
   });
 }
 
 void DrainProcessor::drain(std::vector<std::string> docs) {
   if (docs.empty()) {
-    set_state("idle");
-    return next(config_.background_processing_interval);
+    set_state(DrainState::idle);
+    return next(options_.interval);
   }
   std::vector<Transaction> txs;
   for (const auto& doc : docs) {
@@ -97,7 +95,7 @@ void DrainProcessor::drain(std::vector<std::string> docs) {
   if (txs.front().id == failing_id_) {
     const auto now = clock_.now();
     if (now < retry_at_) {
-      set_state("retrying");
+      set_state(DrainState::retrying);
       return next(std::chrono::ceil<std::chrono::milliseconds>(retry_at_ - now));
     }
     // After a data error the transaction is retried on its own.
@@ -111,7 +109,7 @@ void DrainProcessor::run_batch(std::vector<std::string> docs, std::vector<Transa
   // A full batch suggests more behind it: read the next one from the buffer while the database
   // works on this one. Registered before the apply is sent, so that an outcome dropping it
   // (which can arrive at once, e.g. a refused connection) always comes after it.
-  if (docs.size() == static_cast<std::size_t>(config_.drain_batch_size)) prefetch(docs.size());
+  if (docs.size() == static_cast<std::size_t>(options_.batch_size)) prefetch(docs.size());
   const auto started = std::chrono::steady_clock::now();
   auto batch = txs;
   main_db_.apply(std::move(batch), [this, docs = std::move(docs), txs = std::move(txs),
@@ -135,11 +133,11 @@ void DrainProcessor::prefetch(std::size_t in_flight) {
     generation = ++prefetch_generation_;
     prefetched_.reset();
   }
-  queue_.peek_oldest(in_flight, static_cast<std::size_t>(config_.drain_batch_size),
-                     [this, generation](std::vector<std::string> docs, std::string error) {
+  queue_.peek_oldest(in_flight, static_cast<std::size_t>(options_.batch_size),
+                     [this, generation](Result<std::vector<std::string>> docs) {
                        std::lock_guard lock(prefetch_mutex_);
-                       if (generation != prefetch_generation_ || !error.empty()) return;
-                       prefetched_ = std::move(docs);
+                       if (generation != prefetch_generation_ || !docs.ok()) return;
+                       prefetched_ = std::move(*docs);
                      });
 }
 
@@ -162,29 +160,13 @@ void DrainProcessor::drop_prefetched() {
 void DrainProcessor::on_result(std::vector<std::string> docs, std::vector<Transaction> txs,
                                Result<ApplyResult> result,
                                std::chrono::steady_clock::duration took) {
-  if (!result.ok()) {
-    ++connectivity_failures_;
-    const auto delay = backoff_delay(connectivity_failures_, config_.transaction_retry_delay,
-                                     config_.retry_max_delay);
-    if (connectivity_failures_ == 1) {
-      spdlog::warn(
-          "drain paused: main database unreachable ({}); retrying with backoff, "
-          "nothing is counted against the {} pending transaction(s) of this batch",
-          first_line(result.error().message), txs.size());
-    } else {
-      spdlog::debug("main database still unreachable (failure {}), next try in {} ms",
-                    connectivity_failures_, delay.count());
-    }
-    set_state("waiting_for_main_db", first_line(result.error().message));
-    drop_prefetched();
-    return next(delay);
-  }
+  if (!result.ok()) return pause_for_main_db(result.error(), txs.size());
   if (connectivity_failures_ > 0) {
     spdlog::info("main database reachable again after {} failed attempt(s); draining",
                  connectivity_failures_);
     connectivity_failures_ = 0;
   }
-  set_state("running");
+  set_state(DrainState::running);
   auto& outcomes = result->outcomes;
   std::size_t applied = 0;
   while (applied < outcomes.size() && outcomes[applied].state != TxOutcome::State::failed) {
@@ -196,19 +178,23 @@ void DrainProcessor::on_result(std::vector<std::string> docs, std::vector<Transa
 
   // Whatever was read ahead is only the next batch if this one was applied and removed whole.
   if (failure) drop_prefetched();
-  auto after_marking = [this, failure, failing_doc](std::string error) {
-    if (!error.empty()) {
+  auto after_marking = [this, failure, failing_doc](Result<void> marked) {
+    if (!marked.ok()) {
       drop_prefetched();
       // Committed on the main database but still in the buffer: the next pass re-applies
       // them, and the ledger turns that into a skip.
-      spdlog::warn("drain: could not mark applied transactions in the buffer: {}", error);
-      set_state("waiting_for_redis", error);
-      return next(config_.background_processing_interval);
+      spdlog::warn("drain: could not mark applied transactions in the buffer: {}",
+                   marked.error().message);
+      return wait_for_redis(marked.error());
     }
-    if (failure) return on_failure(failing_doc, failure->transaction_id, failure->error.message);
-    next(std::chrono::milliseconds(0));
+    if (!failure) return next(std::chrono::milliseconds(0));
+    // Only the data itself counts against a transaction; any other failure is the site's.
+    if (failure->error.is(Fault::rejected)) {
+      return on_failure(failing_doc, failure->transaction_id, failure->error.message);
+    }
+    pause_for_main_db(failure->error, 1);
   };
-  if (applied == 0) return after_marking("");
+  if (applied == 0) return after_marking({});
 
   std::vector<std::string> ids;
   for (std::size_t i = 0; i < applied; ++i) ids.push_back(txs[i].id);
@@ -218,34 +204,51 @@ void DrainProcessor::on_result(std::vector<std::string> docs, std::vector<Transa
   queue_.mark_applied(std::move(docs), std::move(ids), result->lsn, after_marking);
 }
 
+void DrainProcessor::pause_for_main_db(const Error& error, std::size_t pending) {
+  ++connectivity_failures_;
+  const auto delay =
+      backoff_delay(connectivity_failures_, options_.retry_delay, options_.max_delay);
+  if (connectivity_failures_ == 1) {
+    spdlog::warn(
+        "drain paused: main database unreachable ({}); retrying with backoff, "
+        "nothing is counted against the {} pending transaction(s) of this batch",
+        first_line(error.message), pending);
+  } else {
+    spdlog::debug("main database still unreachable (failure {}), next try in {} ms",
+                  connectivity_failures_, delay.count());
+  }
+  set_state(DrainState::waiting_for_main_db, first_line(error.message));
+  drop_prefetched();
+  next(delay);
+}
+
+void DrainProcessor::wait_for_redis(const Error& error) {
+  set_state(DrainState::waiting_for_redis, error.message);
+  next(options_.interval);
+}
+
 void DrainProcessor::on_failure(const std::string& doc, const std::string& id,
                                 const std::string& error) {
-  queue_.count_failure(id, error, [this, doc, id, error](int attempts, std::string redis_error) {
-    if (!redis_error.empty()) {
-      set_state("waiting_for_redis", redis_error);
-      return next(config_.background_processing_interval);
-    }
+  queue_.count_failure(id, error, [this, doc, id, error](Result<int> counted) {
+    if (!counted.ok()) return wait_for_redis(counted.error());
+    const int attempts = *counted;
     {
       std::lock_guard lock(mutex_);
       ++failed_attempts_;
     }
-    if (attempts < config_.transaction_retry_attempts) {
-      const auto delay =
-          backoff_delay(attempts, config_.transaction_retry_delay, config_.retry_max_delay);
+    if (attempts < options_.retry_attempts) {
+      const auto delay = backoff_delay(attempts, options_.retry_delay, options_.max_delay);
       spdlog::warn(
           "transaction {} rejected by the main database (attempt {}/{}): {}; retrying "
           "in {} ms",
-          id, attempts, config_.transaction_retry_attempts, error, delay.count());
+          id, attempts, options_.retry_attempts, error, delay.count());
       failing_id_ = id;
       retry_at_ = clock_.now() + delay;
-      set_state("retrying", error);
+      set_state(DrainState::retrying, error);
       return next(delay);
     }
-    queue_.dead_letter(doc, id, error, attempts, [this, id, error, attempts](std::string e) {
-      if (!e.empty()) {
-        set_state("waiting_for_redis", e);
-        return next(config_.background_processing_interval);
-      }
+    queue_.dead_letter(doc, id, error, attempts, [this, id, error, attempts](Result<void> moved) {
+      if (!moved.ok()) return wait_for_redis(moved.error());
       spdlog::error("transaction {} moved to the dead-letter queue after {} attempts: {}", id,
                     attempts, error);
       {
@@ -266,10 +269,11 @@ void DrainProcessor::dead_letter_garbage(const std::string& doc, const std::stri
       "buffer holds an invalid transaction document ({}); moving it to the "
       "dead-letter queue",
       error);
-  queue_.dead_letter(doc, id, "invalid transaction document: " + error, 0, [this](std::string e) {
-    if (!e.empty()) set_state("waiting_for_redis", e);
-    next(e.empty() ? std::chrono::milliseconds(0) : config_.background_processing_interval);
-  });
+  queue_.dead_letter(doc, id, "invalid transaction document: " + error, 0,
+                     [this](Result<void> moved) {
+                       if (!moved.ok()) return wait_for_redis(moved.error());
+                       next(std::chrono::milliseconds(0));
+                     });
 }
 
 void DrainProcessor::record_applied(std::size_t count, std::chrono::steady_clock::duration took) {
@@ -282,7 +286,7 @@ void DrainProcessor::record_applied(std::size_t count, std::chrono::steady_clock
   while (!recent_.empty() && now - recent_.front().first > kRateWindow) recent_.pop_front();
 }
 
-nlohmann::json DrainProcessor::status() const {
+ProcessorSnapshot DrainProcessor::snapshot() const {
   std::lock_guard lock(mutex_);
   const auto now = clock_.now();
   std::size_t recent = 0;
@@ -290,17 +294,19 @@ nlohmann::json DrainProcessor::status() const {
     if (now - t <= kRateWindow) recent += n;
   }
   const double attempts = static_cast<double>(processed_ + failed_attempts_);
-  return {
-      {"status", state_},
-      {"last_run", last_run_ ? nlohmann::json(format_timestamp(*last_run_)) : nullptr},
-      {"transactions_processed", processed_},
-      {"failed_attempts", failed_attempts_},
-      {"dead_lettered", dead_lettered_},
-      {"success_rate", attempts == 0 ? 1.0 : static_cast<double>(processed_) / attempts},
-      {"processing_rate",
-       static_cast<double>(recent) / std::chrono::duration<double>(kRateWindow).count()},
-      {"average_execution_time_ms", avg_tx_ms_},
-      {"last_error", last_error_.empty() ? nlohmann::json(nullptr) : nlohmann::json(last_error_)}};
+  ProcessorSnapshot snap;
+  snap.state = state_;
+  snap.running = running();
+  snap.last_run = last_run_;
+  snap.transactions_processed = processed_;
+  snap.failed_attempts = failed_attempts_;
+  snap.dead_lettered = dead_lettered_;
+  snap.success_rate = attempts == 0 ? 1.0 : static_cast<double>(processed_) / attempts;
+  snap.processing_rate =
+      static_cast<double>(recent) / std::chrono::duration<double>(kRateWindow).count();
+  snap.average_execution_time_ms = avg_tx_ms_;
+  snap.last_error = last_error_;
+  return snap;
 }
 
 }  // namespace opsdb

@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <map>
+#include <set>
 
-#include "opsdb/buffer/transaction_buffer.hpp"
 #include "opsdb/processor/backoff.hpp"
 #include "opsdb/tx/transaction_builder.hpp"
+#include "support/step_scheduler.hpp"
 
 namespace opsdb {
 namespace {
@@ -25,37 +27,7 @@ TEST(Backoff, DoublesFromTheFirstDelayUpToTheCap) {
   EXPECT_EQ(backoff_delay(500, first, max), milliseconds(60000));
 }
 
-// Runs scheduled work only when the test says so, advancing the manual clock.
-class StepScheduler final : public Scheduler {
- public:
-  explicit StepScheduler(ManualClock& clock) : clock_(clock) {}
-  void after(milliseconds delay, std::function<void()> work) override {
-    if (run_immediate_work && delay.count() == 0) return work();
-    pending_.push_back({delay, std::move(work)});
-  }
-  /// Runs zero-delay work at once, inside the call that scheduled it: what a second event-loop
-  /// thread may do while the first is still in that call.
-  bool run_immediate_work = false;
-  /// Runs the next scheduled item, advancing the clock by its delay; returns that delay.
-  milliseconds step() {
-    EXPECT_FALSE(pending_.empty()) << "nothing scheduled";
-    if (pending_.empty()) return milliseconds(-1);
-    auto [delay, work] = std::move(pending_.front());
-    pending_.pop_front();
-    clock_.advance(delay);
-    work();
-    return delay;
-  }
-  /// Runs items until one with a non-zero delay is next; returns that delay.
-  milliseconds run_until_wait() {
-    while (!pending_.empty() && pending_.front().first.count() == 0) step();
-    return pending_.empty() ? milliseconds(-1) : pending_.front().first;
-  }
-
- private:
-  ManualClock& clock_;
-  std::deque<std::pair<milliseconds, std::function<void()>>> pending_;
-};
+using test::StepScheduler;
 
 // An in-memory buffer that answers at once.
 class FakeQueue final : public DrainQueue {
@@ -65,48 +37,46 @@ class FakeQueue final : public DrainQueue {
   std::vector<std::string> dead;
   std::map<std::string, int> attempts;
 
-  void acquire_lease(std::function<void(bool, std::string)> done) override { done(true, ""); }
+  void acquire_lease(Callback<bool> done) override { done(true); }
+  void release_lease(Callback<void> done) override { done({}); }
   void peek_oldest(std::size_t skip, std::size_t count,
-                   std::function<void(std::vector<std::string>, std::string)> done) override {
+                   Callback<std::vector<std::string>> done) override {
     ++peeks;
     if (skip == 0) ++peeks_from_oldest;
     const auto from = std::min(skip, docs.size());
     const auto to = std::min(skip + count, docs.size());
-    done(std::vector<std::string>(docs.begin() + from, docs.begin() + to), "");
+    done(std::vector<std::string>(docs.begin() + from, docs.begin() + to));
   }
   int peeks = 0;
   int peeks_from_oldest = 0;
   void mark_applied(std::vector<std::string> batch, std::vector<std::string> ids, Lsn,
-                    Done done) override {
+                    Callback<void> done) override {
     for (size_t i = 0; i < batch.size(); ++i) {
       EXPECT_EQ(docs.front(), batch[i]);
       docs.pop_front();
       applied.push_back(ids[i]);
     }
-    done("");
+    done({});
   }
-  void count_failure(const std::string& id, const std::string&,
-                     std::function<void(int, std::string)> done) override {
-    done(++attempts[id], "");
+  void count_failure(const std::string& id, const std::string&, Callback<int> done) override {
+    done(++attempts[id]);
   }
-  void dead_letter(std::string doc, std::string id, std::string, int, Done done) override {
+  void dead_letter(std::string doc, std::string id, std::string, int,
+                   Callback<void> done) override {
     EXPECT_EQ(docs.front(), doc);
     docs.pop_front();
     dead.push_back(id);
-    done("");
+    done({});
   }
 };
 
 // A main database that fails as scripted: down (connectivity) or rejecting given transactions.
-class FakeMainDb final : public Database {
+class FakeMainDb final : public TransactionApplier {
  public:
   bool down = false;
   std::set<std::string> rejected;
   std::vector<std::size_t> batch_sizes;
 
-  void query(SqlQuery, Callback<nlohmann::json> done) override {
-    done(nlohmann::json::array());
-  }
   void apply(std::vector<Transaction> txs, Callback<ApplyResult> done) override {
     batch_sizes.push_back(txs.size());
     if (down) {
@@ -131,12 +101,14 @@ class FakeMainDb final : public Database {
 
 class DrainProcessorTest : public ::testing::Test {
  protected:
-  DrainProcessorTest() {
-    config_.transaction_retry_attempts = 3;
-    config_.transaction_retry_delay = milliseconds(200);
-    config_.retry_max_delay = milliseconds(1000);
-    config_.background_processing_interval = milliseconds(50);
-    config_.drain_batch_size = 10;
+  static DrainOptions options() {
+    DrainOptions o;
+    o.retry_attempts = 3;
+    o.retry_delay = milliseconds(200);
+    o.max_delay = milliseconds(1000);
+    o.interval = milliseconds(50);
+    o.batch_size = 10;
+    return o;
   }
 
   std::string buffer(int n = 1) {
@@ -149,13 +121,12 @@ class DrainProcessorTest : public ::testing::Test {
     return last;
   }
 
-  Config config_;
   ManualClock clock_;
   StepScheduler scheduler_{clock_};
   FakeQueue queue_;
   FakeMainDb db_;
   TransactionBuilder builder_{"observatory", clock_};
-  DrainProcessor processor_{config_, queue_, db_, scheduler_, clock_};
+  DrainProcessor processor_{options(), queue_, db_, scheduler_, clock_};
 };
 
 TEST_F(DrainProcessorTest, DrainsInOrderInBatches) {
@@ -168,7 +139,7 @@ TEST_F(DrainProcessorTest, DrainsInOrderInBatches) {
   EXPECT_TRUE(queue_.docs.empty());
   EXPECT_EQ(queue_.applied, expected);
   EXPECT_EQ(db_.batch_sizes, (std::vector<std::size_t>{10, 10, 5}));
-  EXPECT_EQ(processor_.status()["transactions_processed"], 25);
+  EXPECT_EQ(processor_.snapshot().transactions_processed, 25u);
 }
 
 TEST_F(DrainProcessorTest, ReadsTheNextBatchWhileTheDatabaseAppliesThisOne) {
@@ -227,13 +198,13 @@ TEST_F(DrainProcessorTest, ConnectivityFailuresBackOffAndCountNothing) {
                                        milliseconds(1000), milliseconds(1000)}));
   EXPECT_TRUE(queue_.attempts.empty());
   EXPECT_TRUE(queue_.dead.empty());
-  EXPECT_EQ(processor_.status()["status"], "waiting_for_main_db");
+  EXPECT_EQ(processor_.snapshot().state, DrainState::waiting_for_main_db);
   db_.down = false;
   scheduler_.run_until_wait();
   scheduler_.step();  // the next probe finds the database back
   scheduler_.run_until_wait();
   EXPECT_EQ(queue_.applied.size(), 3u);
-  EXPECT_EQ(processor_.status()["status"], "idle");
+  EXPECT_EQ(processor_.snapshot().state, DrainState::idle);
 }
 
 TEST_F(DrainProcessorTest, DataErrorKeepsEarlierWritesRetriesAloneThenDeadLetters) {

@@ -4,38 +4,47 @@
 #include <chrono>
 #include <deque>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "opsdb/config/config.hpp"
 #include "opsdb/core/clock.hpp"
-#include "opsdb/db/database.hpp"
 #include "opsdb/processor/drain_queue.hpp"
 #include "opsdb/processor/scheduler.hpp"
+#include "opsdb/status/site_status.hpp"
+#include "opsdb/tx/transaction_applier.hpp"
 
 namespace opsdb {
+
+/// How the drain paces itself (DESIGN §6, §10).
+struct DrainOptions {
+  int batch_size = 500;                          // DRAIN_BATCH_SIZE
+  int retry_attempts = 3;                        // TRANSACTION_RETRY_ATTEMPTS
+  std::chrono::milliseconds retry_delay{5'000};  // TRANSACTION_RETRY_DELAY: first backoff
+  std::chrono::milliseconds max_delay{300'000};  // RETRY_MAX_DELAY: backoff cap
+  std::chrono::milliseconds interval{1'000};     // BACKGROUND_PROCESSING_INTERVAL
+};
 
 /// The background processor of a secondary site (DESIGN §6): holds the single-drainer lease,
 /// peeks the oldest batch, applies it to the main database in one round trip, marks what was
 /// applied with the commit LSN and removes exactly that from the buffer. Strict order.
 ///
-/// Connectivity failures pause the drain with capped exponential backoff and count against no
-/// transaction. A data failure keeps the transactions before it; the failing one is retried
-/// alone with backoff and, after TRANSACTION_RETRY_ATTEMPTS, moved to the dead-letter queue.
+/// A rejected transaction (Fault::rejected) keeps the transactions before it; it is retried
+/// alone with backoff and, after `retry_attempts`, moved to the dead-letter queue. Every other
+/// failure (unreachable, outcome unknown, ...) pauses the drain with capped exponential backoff
+/// and counts against no transaction.
 class DrainProcessor {
  public:
-  DrainProcessor(const Config& config, DrainQueue& queue, Database& main_db, Scheduler& scheduler,
-                 const Clock& clock);
+  DrainProcessor(DrainOptions options, DrainQueue& queue, TransactionApplier& main_db,
+                 Scheduler& scheduler, const Clock& clock);
 
   /// Starts the loop (on the scheduler). Call once.
   void start();
   /// No new iteration starts after this; one in flight finishes.
   void stop();
 
-  /// The `background_processor` section of /health and the drain figures of /buffer-stats.
-  nlohmann::json status() const;
+  /// The drain's state and counters now.
+  ProcessorSnapshot snapshot() const;
   bool running() const { return started_ && !stopped_; }
 
  private:
@@ -49,13 +58,15 @@ class DrainProcessor {
                  Result<ApplyResult> result, std::chrono::steady_clock::duration took);
   void on_failure(const std::string& doc, const std::string& id, const std::string& error);
   void dead_letter_garbage(const std::string& doc, const std::string& error);
+  void pause_for_main_db(const Error& error, std::size_t pending);
+  void wait_for_redis(const Error& error);
   void next(std::chrono::milliseconds delay);
-  void set_state(const char* state, const std::string& error = {});
+  void set_state(DrainState state, const std::string& error = {});
   void record_applied(std::size_t count, std::chrono::steady_clock::duration took);
 
-  const Config& config_;
+  const DrainOptions options_;
   DrainQueue& queue_;
-  Database& main_db_;
+  TransactionApplier& main_db_;
   Scheduler& scheduler_;
   const Clock& clock_;
   std::atomic<bool> started_{false};
@@ -63,7 +74,7 @@ class DrainProcessor {
 
   // Only touched by the loop, which runs one step at a time.
   int connectivity_failures_ = 0;
-  std::string failing_id_;  // the oldest transaction, after a data error, awaiting its retry
+  std::string failing_id_;  // the oldest transaction, after a rejection, awaiting its retry
   Clock::time_point retry_at_{};
   bool redis_failing_ = false;
 
@@ -72,8 +83,8 @@ class DrainProcessor {
   std::uint64_t prefetch_generation_ = 0;
   std::optional<std::vector<std::string>> prefetched_;
 
-  mutable std::mutex mutex_;  // guards what status() reads
-  std::string state_ = "starting";
+  mutable std::mutex mutex_;  // guards what snapshot() reads
+  DrainState state_ = DrainState::starting;
   std::string last_error_;
   std::optional<Clock::time_point> last_run_;
   std::uint64_t processed_ = 0;

@@ -1,48 +1,56 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
-#include <nlohmann/json.hpp>
-#include <string>
+#include <optional>
 
-#include "opsdb/buffer/transaction_buffer.hpp"
-#include "opsdb/config/config.hpp"
 #include "opsdb/core/clock.hpp"
-#include "opsdb/db/database.hpp"
+#include "opsdb/processor/replica_progress.hpp"
+#include "opsdb/processor/replication_queue.hpp"
 #include "opsdb/processor/scheduler.hpp"
+#include "opsdb/status/site_status.hpp"
 
 namespace opsdb {
 
+/// How the LSN tracker paces itself (DESIGN §7, §10).
+struct LsnTrackerOptions {
+  std::chrono::milliseconds check_interval{100};  // LSN_CHECK_INTERVAL
+  std::chrono::milliseconds timeout{30'000};      // LSN_TIMEOUT
+};
+
 /// Knows precisely when applied transactions have reached the local replica (DESIGN §7): polls
-/// the replica's replay LSN every LSN_CHECK_INTERVAL while transactions await replication, marks
-/// every transaction whose commit LSN is at or below it "replicated" and removes its caches.
-/// After LSN_TIMEOUT without progress it warns once, keeps the caches and polls less often.
+/// the replica's replay LSN every `check_interval` while transactions await replication, marks
+/// every transaction whose commit LSN is at or below it replicated (which removes its caches).
+/// After `timeout` without progress it warns once, keeps the caches and polls less often.
 class LsnTracker {
  public:
-  LsnTracker(const Config& config, TransactionBuffer& buffer, Database& replica,
+  LsnTracker(LsnTrackerOptions options, ReplicationQueue& queue, ReplicaProgress& replica,
              Scheduler& scheduler, const Clock& clock);
 
   void start();
   void stop();
 
-  /// {"replica_lsn", "stalled"} for health.
-  nlohmann::json status() const;
+  /// The replica's last known position and whether replication is stalled.
+  ReplicationStatus snapshot() const;
 
  private:
   void tick();
-  void poll_replica(std::uint64_t oldest_lsn, const std::string& applied_at);
+  void poll_replica(AwaitingReplication oldest);
+  void on_replay(const AwaitingReplication& oldest, const Result<std::optional<Lsn>>& replay);
+  void mark_up_to(Lsn replay);
   void next(std::chrono::milliseconds delay);
 
-  const Config& config_;
-  TransactionBuffer& buffer_;
-  Database& replica_;
+  const LsnTrackerOptions options_;
+  ReplicationQueue& queue_;
+  ReplicaProgress& replica_;
   Scheduler& scheduler_;
   const Clock& clock_;
   std::atomic<bool> stopped_{false};
   bool stalled_ = false;  // loop-only
 
-  mutable std::mutex mutex_;
-  std::string replica_lsn_;
+  mutable std::mutex mutex_;  // guards what snapshot() reads
+  std::optional<Lsn> replica_lsn_;
   bool reported_stalled_ = false;
 };
 

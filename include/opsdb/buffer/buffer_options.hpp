@@ -1,0 +1,16 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace opsdb {
+
+/// What the Redis buffer of a site needs to know of the configuration.
+struct BufferOptions {
+  std::string site_name;                    // the key prefix site:{site_name}:
+  std::string lease_identity;               // names this process as holder of the drain lease
+  std::chrono::seconds status_ttl{86'400};  // lifetime of a transaction's final status
+  bool lsn_tracking_enabled = true;         // false: caches go right after the apply
+};
+
+}  // namespace opsdb

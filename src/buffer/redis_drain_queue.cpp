@@ -1,0 +1,142 @@
+#include "opsdb/buffer/redis_drain_queue.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "opsdb/buffer/embedded_lua.hpp"
+#include "opsdb/buffer/transaction_caches.hpp"
+#include "opsdb/core/timestamp.hpp"
+#include "opsdb/redis/redis_error.hpp"
+
+namespace opsdb {
+namespace {
+
+// The drain lease outlives a crashed holder by this long before another process may take it.
+constexpr auto kLeaseMs = "30000";
+
+std::string with_cache_groups(std::string_view script) {
+  return embedded_lua("cache_groups") + "\n" + embedded_lua(script);
+}
+
+// Completes `done` with success or the call's Error.
+auto status_of(Callback<void> done) {
+  return [done = std::move(done)](redis::Result r) {
+    if (!r.ok()) return done(redis::to_error(r));
+    done({});
+  };
+}
+
+}  // namespace
+
+RedisDrainQueue::RedisDrainQueue(redis::RedisClient& redis, const BufferOptions& options,
+                                 const Clock& clock)
+    : redis_(redis),
+      options_(options),
+      clock_(clock),
+      keys_(options.site_name),
+      acquire_lease_(redis, embedded_lua("acquire_lease")),
+      release_lease_(redis, embedded_lua("release_lease")),
+      mark_applied_(redis, with_cache_groups("mark_applied")),
+      dead_letter_(redis, with_cache_groups("dead_letter")) {}
+
+void RedisDrainQueue::acquire_lease(Callback<bool> done) {
+  acquire_lease_.run({keys_.processor_lock()}, {options_.lease_identity, kLeaseMs},
+                     [done = std::move(done)](redis::Result r) {
+                       if (!r.ok()) return done(redis::to_error(r));
+                       done(r.reply.integer == 1);
+                     });
+}
+
+void RedisDrainQueue::release_lease(Callback<void> done) {
+  release_lease_.run({keys_.processor_lock()}, {options_.lease_identity},
+                     status_of(std::move(done)));
+}
+
+void RedisDrainQueue::peek_oldest(std::size_t skip, std::size_t count,
+                                  Callback<std::vector<std::string>> done) {
+  redis_.command({"LRANGE", keys_.buffer(), "-" + std::to_string(skip + count),
+                  "-" + std::to_string(skip + 1)},
+                 [done = std::move(done)](redis::Result r) {
+                   if (!r.ok()) return done(redis::to_error(r));
+                   std::vector<std::string> docs;
+                   // The list runs newest → oldest; the drain wants oldest first.
+                   for (auto it = r.reply.elements.rbegin(); it != r.reply.elements.rend(); ++it) {
+                     docs.push_back(std::move(it->str));
+                   }
+                   done(std::move(docs));
+                 });
+}
+
+void RedisDrainQueue::mark_applied(std::vector<std::string> docs, std::vector<std::string> ids,
+                                   Lsn lsn, Callback<void> done) {
+  // Tracked writes keep their caches until the replica has them; untracked ones lose them now,
+  // so the script must be told which keys they are.
+  if (options_.lsn_tracking_enabled) {
+    const std::vector<TransactionCaches> none(ids.size());
+    return run_mark_applied(std::move(docs), std::move(ids), lsn, none, std::move(done));
+  }
+  auto shared_ids = std::make_shared<std::vector<std::string>>(std::move(ids));
+  TransactionCaches::read(
+      redis_, keys_, *shared_ids,
+      [this, docs = std::move(docs), shared_ids, lsn,
+       done = std::move(done)](Result<std::vector<TransactionCaches>> caches) mutable {
+        if (!caches.ok()) return done(caches.error());
+        run_mark_applied(std::move(docs), std::move(*shared_ids), lsn, *caches, std::move(done));
+      });
+}
+
+void RedisDrainQueue::run_mark_applied(std::vector<std::string> docs, std::vector<std::string> ids,
+                                       Lsn lsn, const std::vector<TransactionCaches>& caches,
+                                       Callback<void> done) {
+  std::vector<std::string> keys{keys_.buffer(), keys_.processor_lock(),
+                                keys_.awaiting_replication()};
+  std::vector<std::string> args{options_.lease_identity,
+                                std::to_string(lsn.value()),
+                                lsn.to_string(),
+                                format_timestamp(clock_.now()),
+                                options_.lsn_tracking_enabled ? "1" : "0",
+                                std::to_string(options_.status_ttl.count()),
+                                keys_.events(),
+                                std::to_string(docs.size())};
+  for (auto& d : docs) args.push_back(std::move(d));
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    caches[i].append_group(keys_.status(ids[i]), ids[i], keys, args);
+  }
+  mark_applied_.run(std::move(keys), std::move(args), status_of(std::move(done)));
+}
+
+void RedisDrainQueue::count_failure(const std::string& id, const std::string& error,
+                                    Callback<int> done) {
+  redis_.transaction(
+      {{"HINCRBY", keys_.status(id), "attempts", "1"}, {"HSET", keys_.status(id), "error", error}},
+      [done = std::move(done)](redis::Result r) {
+        if (!r.ok()) return done(redis::to_error(r));
+        if (r.reply.elements.empty()) {
+          return done(Error{Fault::internal, "unexpected reply to counting a failure", ""});
+        }
+        done(static_cast<int>(r.reply.elements[0].integer));
+      });
+}
+
+void RedisDrainQueue::dead_letter(std::string doc, std::string id, std::string error, int attempts,
+                                  Callback<void> done) {
+  nlohmann::json entry = {{"transaction_id", id},
+                          {"transaction", nlohmann::json::parse(doc, nullptr, false)},
+                          {"error", error},
+                          {"attempts", attempts},
+                          {"failed_at", format_timestamp(clock_.now())}};
+  if (entry["transaction"].is_discarded()) entry["transaction"] = doc;  // keep even garbage
+  TransactionCaches::read(
+      redis_, keys_, {id},
+      [this, doc = std::move(doc), id, error = std::move(error), attempts, entry = entry.dump(),
+       done = std::move(done)](Result<std::vector<TransactionCaches>> caches) mutable {
+        if (!caches.ok()) return done(caches.error());
+        std::vector<std::string> keys{keys_.buffer(), keys_.processor_lock(), keys_.failed()};
+        std::vector<std::string> args{options_.lease_identity,  std::move(doc),
+                                      std::move(entry),         error,
+                                      std::to_string(attempts), keys_.events()};
+        caches->front().append_group(keys_.status(id), id, keys, args);
+        dead_letter_.run(std::move(keys), std::move(args), status_of(std::move(done)));
+      });
+}
+
+}  // namespace opsdb

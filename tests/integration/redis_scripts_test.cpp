@@ -1,0 +1,215 @@
+// The buffer's Lua scripts against the real Redis: they keep working after Redis forgot them
+// (SCRIPT FLUSH, as after a restart), and their guards hold — an applied batch is removed only
+// while it is still the oldest and the lease is held; a dead letter is taken by one operator.
+// Each test uses a site name of its own and deletes its keys afterwards.
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <future>
+#include <thread>
+
+#include "opsdb/buffer/redis_dead_letters.hpp"
+#include "opsdb/buffer/redis_drain_queue.hpp"
+#include "opsdb/buffer/redis_keys.hpp"
+#include "opsdb/buffer/redis_replication_queue.hpp"
+#include "opsdb/buffer/redis_write_buffer.hpp"
+#include "opsdb/core/uuid.hpp"
+#include "opsdb/redis/redis_client.hpp"
+#include "opsdb/tx/transaction_builder.hpp"
+#include "support/redis_probe.hpp"
+#include "support/stack.hpp"
+
+namespace opsdb::test {
+namespace {
+
+// Calls `start` with a callback and waits for the result it is given.
+template <typename T, typename Start>
+Result<T> await(Start start) {
+  std::promise<Result<T>> promise;
+  start([&promise](Result<T> r) { promise.set_value(std::move(r)); });
+  auto future = promise.get_future();
+  if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    return Error{Fault::internal, "no answer within 10 s", ""};
+  }
+  return future.get();
+}
+
+class RedisScriptsTest : public ::testing::Test {
+ protected:
+  RedisScriptsTest() : work_(boost::asio::make_work_guard(io_)), client_(io_, client_options()) {}
+
+  void SetUp() override {
+    thread_ = std::thread([this] { io_.run(); });
+    client_.start();
+    for (int i = 0; i < 200 && !client_.connected(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_TRUE(client_.connected()) << "cannot reach the stack's Redis";
+  }
+
+  void TearDown() override {
+    probe_.delete_matching(keys_.prefix() + "*");
+    client_.stop();
+    work_.reset();
+    thread_.join();
+  }
+
+  static BufferOptions buffer_options() {
+    BufferOptions o;
+    o.site_name = "scripts-" + new_uuid().substr(0, 8);
+    o.lease_identity = "test-host:1";
+    o.status_ttl = std::chrono::seconds(60);
+    o.lsn_tracking_enabled = true;
+    return o;
+  }
+
+  static redis::RedisOptions client_options() {
+    auto config = stack_config();
+    redis::RedisOptions o;
+    o.host = config.redis_host;
+    o.port = config.redis_port;
+    o.password = config.redis_password;
+    o.command_timeout = std::chrono::seconds(5);
+    return o;
+  }
+
+  // Makes Redis forget every loaded script, as a restart does.
+  void forget_scripts() { probe_.command({"SCRIPT", "FLUSH"}); }
+
+  Transaction enqueue() {
+    auto tx = builder_.start_observation({{"obs_unit_id", 1}}).tx;
+    auto r = await<void>([&](auto done) { writes_.enqueue(tx, done); });
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return tx;
+  }
+
+  std::vector<std::string> peek(std::size_t count) {
+    auto r =
+        await<std::vector<std::string>>([&](auto done) { drain_.peek_oldest(0, count, done); });
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : std::vector<std::string>{};
+  }
+
+  std::string state(const std::string& tx_id) {
+    return probe_.command({"HGET", keys_.status(tx_id), "state"}).str;
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  redis::RedisClient client_;
+  std::thread thread_;
+  RedisProbe probe_;
+  SystemClock clock_;
+  TransactionBuilder builder_{"observatory", clock_};
+  const BufferOptions options_ = buffer_options();
+  RedisKeys keys_{options_.site_name};
+  RedisWriteBuffer writes_{client_, options_};
+  RedisDrainQueue drain_{client_, options_, clock_};
+  RedisReplicationQueue replication_{client_, options_, clock_};
+  RedisDeadLetters dead_letters_{client_, options_, clock_};
+};
+
+// Two rounds: the first loads every script, the second finds each forgotten (NOSCRIPT).
+TEST_F(RedisScriptsTest, BufferOperationsWorkAfterRedisForgotTheScripts) {
+  for (int round = 1; round <= 2; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    forget_scripts();
+    auto held = await<bool>([&](auto done) { drain_.acquire_lease(done); });
+    ASSERT_TRUE(held.ok()) << held.error().message;
+    EXPECT_TRUE(*held);
+
+    auto tx = enqueue();
+    const auto record = keys_.record("executed_obs_unit", tx.steps[0].row["id"]);
+    EXPECT_TRUE(probe_.exists(record));
+    forget_scripts();
+    auto applied = await<void>(
+        [&](auto done) { drain_.mark_applied(peek(1), {tx.id}, Lsn(0x1'0000'0000), done); });
+    ASSERT_TRUE(applied.ok()) << applied.error().message;
+    EXPECT_EQ(probe_.llen(keys_.buffer()), 0);
+    EXPECT_EQ(state(tx.id), "applied");
+    EXPECT_EQ(probe_.zcard(keys_.awaiting_replication()), 1);
+    EXPECT_TRUE(probe_.exists(record)) << "tracked: the cache lives until the replica has it";
+
+    forget_scripts();
+    auto replicated = await<void>([&](auto done) { replication_.mark_replicated({tx.id}, done); });
+    ASSERT_TRUE(replicated.ok()) << replicated.error().message;
+    EXPECT_EQ(state(tx.id), "replicated");
+    EXPECT_FALSE(probe_.exists(record));
+    EXPECT_EQ(probe_.zcard(keys_.awaiting_replication()), 0);
+
+    forget_scripts();
+    auto released = await<void>([&](auto done) { drain_.release_lease(done); });
+    ASSERT_TRUE(released.ok()) << released.error().message;
+    EXPECT_FALSE(probe_.exists(keys_.processor_lock()));
+  }
+}
+
+TEST_F(RedisScriptsTest, MarkAppliedRefusesABatchThatIsNoLongerTheOldest) {
+  ASSERT_TRUE(await<bool>([&](auto done) { drain_.acquire_lease(done); }).ok());
+  auto first = enqueue();
+  auto second = enqueue();
+  auto batch = peek(1);
+  ASSERT_EQ(batch.size(), 1u);
+  // Someone else took the oldest transaction off the buffer: the batch is no longer the tail.
+  probe_.command({"RPOP", keys_.buffer()});
+  auto applied =
+      await<void>([&](auto done) { drain_.mark_applied(batch, {first.id}, Lsn(0x10), done); });
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(applied.error().fault, Fault::conflict) << applied.error().message;
+  EXPECT_EQ(probe_.llen(keys_.buffer()), 1) << "the buffer must be left as it was";
+  EXPECT_EQ(state(first.id), "buffered");
+  EXPECT_EQ(state(second.id), "buffered");
+  EXPECT_EQ(probe_.zcard(keys_.awaiting_replication()), 0);
+}
+
+TEST_F(RedisScriptsTest, MarkAppliedRefusesWithoutTheLease) {
+  ASSERT_TRUE(await<bool>([&](auto done) { drain_.acquire_lease(done); }).ok());
+  auto tx = enqueue();
+  auto batch = peek(1);
+  probe_.command({"SET", keys_.processor_lock(), "another-host:1"});
+  auto applied =
+      await<void>([&](auto done) { drain_.mark_applied(batch, {tx.id}, Lsn(0x10), done); });
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(applied.error().fault, Fault::conflict) << applied.error().message;
+  EXPECT_EQ(probe_.llen(keys_.buffer()), 1);
+  EXPECT_EQ(state(tx.id), "buffered");
+  auto released = await<void>([&](auto done) { drain_.release_lease(done); });
+  ASSERT_TRUE(released.ok());
+  EXPECT_EQ(probe_.command({"GET", keys_.processor_lock()}).str, "another-host:1")
+      << "a lease held by another process is not released";
+}
+
+// Two rounds: the first loads every script, the second finds each forgotten (NOSCRIPT).
+TEST_F(RedisScriptsTest, ADeadLetterIsReplayedOnceEvenAfterRedisForgotTheScripts) {
+  ASSERT_TRUE(await<bool>([&](auto done) { drain_.acquire_lease(done); }).ok());
+  auto tx = enqueue();
+  const auto record = keys_.record("executed_obs_unit", tx.steps[0].row["id"]);
+  for (int round = 1; round <= 2; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    forget_scripts();
+    auto moved = await<void>(
+        [&](auto done) { drain_.dead_letter(peek(1).at(0), tx.id, "rejected", 3, done); });
+    ASSERT_TRUE(moved.ok()) << moved.error().message;
+    EXPECT_EQ(probe_.llen(keys_.buffer()), 0);
+    EXPECT_EQ(probe_.llen(keys_.failed()), 1);
+    EXPECT_EQ(state(tx.id), "failed");
+    EXPECT_FALSE(probe_.exists(record)) << "a dead letter's caches go with it";
+
+    forget_scripts();
+    auto replayed = await<void>([&](auto done) { dead_letters_.replay(tx.id, done); });
+    ASSERT_TRUE(replayed.ok()) << replayed.error().message;
+    EXPECT_EQ(probe_.llen(keys_.buffer()), 1);
+    EXPECT_EQ(probe_.llen(keys_.failed()), 0);
+    EXPECT_EQ(state(tx.id), "buffered");
+    EXPECT_TRUE(probe_.exists(record)) << "a replay writes the caches again";
+
+    auto again = await<void>([&](auto done) { dead_letters_.replay(tx.id, done); });
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.error().fault, Fault::not_found);
+    EXPECT_EQ(probe_.llen(keys_.buffer()), 1) << "replayed once only";
+  }
+}
+
+}  // namespace
+}  // namespace opsdb::test
