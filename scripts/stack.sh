@@ -17,6 +17,13 @@
 set -euo pipefail
 umask 022
 
+# The daemons started here must not inherit what the caller had open (a test runner's lock or
+# pipe): they would hold it for their whole life. 255 is bash's handle on this script.
+for fd in /proc/$$/fd/*; do
+  fd=${fd##*/}
+  if ((fd > 2 && fd != 255)); then eval "exec ${fd}>&-"; fi
+done
+
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 
 STACK_DIR=${STACK_DIR:-$repo/.stack}
