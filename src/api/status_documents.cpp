@@ -37,13 +37,17 @@ json processor_document(const ProcessorSnapshot& p) {
           {"success_rate", p.success_rate},
           {"processing_rate", p.processing_rate},
           {"average_execution_time_ms", p.average_execution_time_ms},
-          {"last_error", p.last_error.empty() ? json(nullptr) : json(p.last_error)}};
+          {"last_error", p.last_error.empty() ? json(nullptr) : json(p.last_error)},
+          {"step_errors", p.step_errors},
+          {"batch_limit", p.batch_limit}};
 }
 
 json replication_document(const std::optional<ReplicationStatus>& r) {
   if (!r) return json::object();
   return {{"replica_lsn", r->replica_lsn ? json(r->replica_lsn->to_string()) : json(nullptr)},
-          {"stalled", r->stalled}};
+          {"stalled", r->stalled},
+          {"loop_stalled", r->loop_stalled},
+          {"step_errors", r->step_errors}};
 }
 
 json buffer_section(const std::optional<BufferStats>& b) {
@@ -71,8 +75,9 @@ json health_document(const Config& config, const SiteSnapshot& site, const Healt
   const ProcessorSnapshot processor = site.processor.value_or(ProcessorSnapshot{});
   doc["problems"] = verdict.problems;
   doc["redis"] = site.buffer ? "connected" : "unreachable";
-  doc["main_database"] =
-      processor.state == DrainState::waiting_for_main_db ? "unreachable" : "reachable";
+  doc["main_database"] = processor.state == DrainState::waiting_for_main_db  ? "unreachable"
+                         : processor.state == DrainState::refused_by_main_db ? "refusing"
+                                                                             : "reachable";
   doc["transaction_buffer"] = buffer_section(site.buffer);
   doc["background_processor"] = processor_document(processor);
   doc["replication"] = replication_document(site.replication);

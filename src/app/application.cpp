@@ -92,17 +92,27 @@ std::string lease_identity(const Config& config) {
 
 BufferOptions buffer_options(const Config& config) {
   return BufferOptions{config.site_name, lease_identity(config), config.transaction_status_ttl,
-                       config.lsn_tracking_enabled};
+                       config.lsn_tracking_enabled, config.drain_lease_ttl};
 }
 
 DrainOptions drain_options(const Config& config) {
-  return DrainOptions{config.drain_batch_size, config.transaction_retry_attempts,
-                      config.transaction_retry_delay, config.retry_max_delay,
-                      config.background_processing_interval};
+  DrainOptions o;
+  o.batch_size = config.drain_batch_size;
+  o.retry_attempts = config.transaction_retry_attempts;
+  o.retry_delay = config.transaction_retry_delay;
+  o.max_delay = config.retry_max_delay;
+  o.interval = config.background_processing_interval;
+  o.batch_bytes = config.drain_batch_bytes;
+  // A batch that uses half the statement timeout is close to failing: the next ones are smaller.
+  o.slow_batch = config.main_db.statement_timeout / 2;
+  o.stall_timeout = config.drain_stall_timeout;
+  o.test_throws = config.drain_test_throws;
+  return o;
 }
 
 LsnTrackerOptions lsn_tracker_options(const Config& config) {
-  return LsnTrackerOptions{config.lsn_check_interval, config.lsn_timeout};
+  return LsnTrackerOptions{config.lsn_check_interval, config.lsn_timeout,
+                           config.drain_stall_timeout};
 }
 
 // The secondary site's pieces: Redis buffer, drain and replication tracking.

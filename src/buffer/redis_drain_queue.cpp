@@ -10,9 +10,6 @@
 namespace opsdb {
 namespace {
 
-// The drain lease outlives a crashed holder by this long before another process may take it.
-constexpr auto kLeaseMs = "30000";
-
 std::string with_cache_groups(std::string_view script) {
   return embedded_lua("cache_groups") + "\n" + embedded_lua(script);
 }
@@ -36,10 +33,12 @@ RedisDrainQueue::RedisDrainQueue(redis::RedisClient& redis, const BufferOptions&
       acquire_lease_(redis, embedded_lua("acquire_lease")),
       release_lease_(redis, embedded_lua("release_lease")),
       mark_applied_(redis, with_cache_groups("mark_applied")),
+      count_failure_(redis, embedded_lua("count_failure")),
       dead_letter_(redis, with_cache_groups("dead_letter")) {}
 
 void RedisDrainQueue::acquire_lease(Callback<bool> done) {
-  acquire_lease_.run({keys_.processor_lock()}, {options_.lease_identity, kLeaseMs},
+  acquire_lease_.run({keys_.processor_lock()},
+                     {options_.lease_identity, std::to_string(options_.lease_ttl.count())},
                      [done = std::move(done)](redis::Result r) {
                        if (!r.ok()) return done(redis::to_error(r));
                        done(r.reply.integer == 1);
@@ -106,15 +105,11 @@ void RedisDrainQueue::run_mark_applied(std::vector<std::string> docs, std::vecto
 
 void RedisDrainQueue::count_failure(const std::string& id, const std::string& error,
                                     Callback<int> done) {
-  redis_.transaction(
-      {{"HINCRBY", keys_.status(id), "attempts", "1"}, {"HSET", keys_.status(id), "error", error}},
-      [done = std::move(done)](redis::Result r) {
-        if (!r.ok()) return done(redis::to_error(r));
-        if (r.reply.elements.empty()) {
-          return done(Error{Fault::internal, "unexpected reply to counting a failure", ""});
-        }
-        done(static_cast<int>(r.reply.elements[0].integer));
-      });
+  count_failure_.run({keys_.processor_lock(), keys_.status(id)}, {options_.lease_identity, error},
+                     [done = std::move(done)](redis::Result r) {
+                       if (!r.ok()) return done(redis::to_error(r));
+                       done(static_cast<int>(r.reply.integer));
+                     });
 }
 
 void RedisDrainQueue::dead_letter(std::string doc, std::string id, std::string error, int attempts,

@@ -136,7 +136,7 @@ struct PgDatabase::Impl {
           error = Error{Fault::unavailable,
                         name + " database gave no answer within " +
                             std::to_string(call_deadline().count()) + " ms",
-                        ""};
+                        "timeout"};
         }
         if (!error.is(Fault::rejected)) {
           // The connection may be unusable or in an unknown state: start afresh next time.

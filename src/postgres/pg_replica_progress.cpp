@@ -3,7 +3,12 @@
 namespace opsdb {
 
 void PgReplicaProgress::replay_lsn(Callback<std::optional<Lsn>> done) {
-  replica_.query({"SELECT to_jsonb(pg_last_wal_replay_lsn()::text)::text", {}},
+  // A local database that is not in recovery (a primary: LOCAL_DB left at the main database,
+  // or a promoted replica) has no replay position; everything it holds up to its current WAL
+  // position is "replicated" there.
+  replica_.query({"SELECT to_jsonb((CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
+                  "ELSE pg_current_wal_lsn() END)::text)::text",
+                  {}},
                  [done = std::move(done)](Result<nlohmann::json> r) {
                    if (!r.ok()) return done(r.error());
                    // NULL (a database that is not replaying) is no position.

@@ -15,14 +15,45 @@ std::string first_line(const std::string& s) {
   return s.substr(0, s.find('\n'));
 }
 
+// A call that ran out of time: the server cancelled it (statement timeout) or never answered.
+// A smaller batch may pass where a large one cannot.
+bool timed_out(const Error& error) {
+  return error.code == "57014" || error.code == "timeout";
+}
+
+// The database answered and refused for a reason of its own (read-only, privileges, missing
+// objects), as opposed to not answering at all.
+bool refused_by_database(const Error& error) {
+  if (error.code.size() != 5) return false;
+  const auto cls = error.code.substr(0, 2);
+  return cls != "08" && cls != "57";
+}
+
 }  // namespace
 
 DrainProcessor::DrainProcessor(DrainOptions options, DrainQueue& queue, TransactionApplier& main_db,
                                Scheduler& scheduler, const Clock& clock)
-    : options_(options), queue_(queue), main_db_(main_db), scheduler_(scheduler), clock_(clock) {}
+    : options_(options),
+      queue_(queue),
+      main_db_(main_db),
+      scheduler_(scheduler),
+      clock_(clock),
+      supervisor_("drain", clock, options.stall_timeout),
+      batch_limit_(static_cast<std::size_t>(std::max(1, options.batch_size))),
+      throws_left_(options.test_throws) {}
+
+// One step of the loop, supervised: after an exception the loop goes on an interval later.
+template <typename Step>
+auto DrainProcessor::guarded(Step step) {
+  return supervisor_.guard(std::move(step), [this] {
+    drop_prefetched();
+    next(options_.interval);
+  });
+}
 
 void DrainProcessor::start() {
   started_ = true;
+  supervisor_.progress();
   set_state(DrainState::running);
   // The first pass waits one interval, giving the Redis connection time to come up.
   next(options_.interval);
@@ -35,7 +66,7 @@ void DrainProcessor::stop() {
 
 void DrainProcessor::next(std::chrono::milliseconds delay) {
   if (stopped_) return;
-  scheduler_.after(delay, [this] { tick(); });
+  scheduler_.after(delay, guarded([this] { tick(); }));
 }
 
 void DrainProcessor::set_state(DrainState state, const std::string& error) {
@@ -51,7 +82,11 @@ void DrainProcessor::tick() {
     std::lock_guard lock(mutex_);
     last_run_ = clock_.now();
   }
-  queue_.acquire_lease([this](Result<bool> held) {
+  if (throws_left_ > 0) {
+    --throws_left_;
+    throw std::runtime_error("DRAIN_TEST_FAULT: a failure injected for testing");
+  }
+  queue_.acquire_lease(guarded([this](Result<bool> held) {
     if (!held.ok()) {
       if (!redis_failing_) {
         spdlog::error("drain paused: the buffer (Redis) is unreachable: {}", held.error().message);
@@ -67,12 +102,12 @@ void DrainProcessor::tick() {
       return next(options_.interval);
     }
     if (auto docs = take_prefetched()) return drain(std::move(*docs));
-    queue_.peek_oldest(0, static_cast<std::size_t>(options_.batch_size),
-                       [this](Result<std::vector<std::string>> docs) {
+    queue_.peek_oldest(0, batch_limit_.load(),
+                       guarded([this](Result<std::vector<std::string>> docs) {
                          if (!docs.ok()) return wait_for_redis(docs.error());
                          drain(std::move(*docs));
-                       });
-  });
+                       }));
+  }));
 }
 
 void DrainProcessor::drain(std::vector<std::string> docs) {
@@ -80,6 +115,13 @@ void DrainProcessor::drain(std::vector<std::string> docs) {
     set_state(DrainState::idle);
     return next(options_.interval);
   }
+  // Bounded by bytes as well as by count; the oldest transaction always goes, whatever its size.
+  std::size_t bytes = docs.front().size(), keep = 1;
+  if (docs.size() > batch_limit_) docs.resize(batch_limit_.load());
+  while (keep < docs.size() && bytes + docs[keep].size() <= options_.batch_bytes) {
+    bytes += docs[keep++].size();
+  }
+  docs.resize(keep);
   std::vector<Transaction> txs;
   for (const auto& doc : docs) {
     try {
@@ -109,17 +151,18 @@ void DrainProcessor::run_batch(std::vector<std::string> docs, std::vector<Transa
   // A full batch suggests more behind it: read the next one from the buffer while the database
   // works on this one. Registered before the apply is sent, so that an outcome dropping it
   // (which can arrive at once, e.g. a refused connection) always comes after it.
-  if (docs.size() == static_cast<std::size_t>(options_.batch_size)) prefetch(docs.size());
+  if (docs.size() == batch_limit_) prefetch(docs.size());
   const auto started = std::chrono::steady_clock::now();
   auto batch = txs;
   main_db_.apply(std::move(batch), [this, docs = std::move(docs), txs = std::move(txs),
                                     started](Result<ApplyResult> result) mutable {
     const auto took = std::chrono::steady_clock::now() - started;
     // Database callbacks arrive on a worker thread; continue on the event loop.
-    scheduler_.after(
-        std::chrono::milliseconds(0),
-        [this, docs = std::move(docs), txs = std::move(txs), result = std::move(result),
-         took]() mutable { on_result(std::move(docs), std::move(txs), std::move(result), took); });
+    scheduler_.after(std::chrono::milliseconds(0),
+                     guarded([this, docs = std::move(docs), txs = std::move(txs),
+                              result = std::move(result), took]() mutable {
+                       on_result(std::move(docs), std::move(txs), std::move(result), took);
+                     }));
   });
 }
 
@@ -133,7 +176,7 @@ void DrainProcessor::prefetch(std::size_t in_flight) {
     generation = ++prefetch_generation_;
     prefetched_.reset();
   }
-  queue_.peek_oldest(in_flight, static_cast<std::size_t>(options_.batch_size),
+  queue_.peek_oldest(in_flight, batch_limit_.load(),
                      [this, generation](Result<std::vector<std::string>> docs) {
                        std::lock_guard lock(prefetch_mutex_);
                        if (generation != prefetch_generation_ || !docs.ok()) return;
@@ -160,13 +203,19 @@ void DrainProcessor::drop_prefetched() {
 void DrainProcessor::on_result(std::vector<std::string> docs, std::vector<Transaction> txs,
                                Result<ApplyResult> result,
                                std::chrono::steady_clock::duration took) {
-  if (!result.ok()) return pause_for_main_db(result.error(), txs.size());
-  if (connectivity_failures_ > 0) {
-    spdlog::info("main database reachable again after {} failed attempt(s); draining",
-                 connectivity_failures_);
-    connectivity_failures_ = 0;
+  if (!result.ok()) {
+    const auto& error = result.error();
+    // Refused as a whole, or out of time, without a transaction to blame: halve the batch.
+    if (txs.size() > 1 && (error.is(Fault::rejected) || timed_out(error))) {
+      return split(error, txs.size());
+    }
+    // Standing alone, a transaction the database refuses to even read is at fault itself.
+    if (error.is(Fault::rejected)) {
+      drop_prefetched();
+      return on_failure(docs.front(), txs.front().id, error.message);
+    }
+    return pause_for_main_db(error, txs.size());
   }
-  set_state(DrainState::running);
   auto& outcomes = result->outcomes;
   std::size_t applied = 0;
   while (applied < outcomes.size() && outcomes[applied].state != TxOutcome::State::failed) {
@@ -174,11 +223,21 @@ void DrainProcessor::on_result(std::vector<std::string> docs, std::vector<Transa
   }
   std::optional<TxOutcome> failure;
   if (applied < outcomes.size()) failure = outcomes[applied];
+  // The database refusing for a reason of its own keeps the backoff going.
+  if (!failure || failure->error.is(Fault::rejected)) {
+    if (connectivity_failures_ > 0) {
+      spdlog::info("main database takes writes again after {} failed attempt(s); draining",
+                   connectivity_failures_);
+      connectivity_failures_ = 0;
+    }
+    set_state(DrainState::running);
+  }
   const std::string failing_doc = failure ? docs[applied] : std::string{};
 
   // Whatever was read ahead is only the next batch if this one was applied and removed whole.
   if (failure) drop_prefetched();
-  auto after_marking = [this, failure, failing_doc](Result<void> marked) {
+  adapt_batch_limit(took, txs.size(), failure.has_value());
+  auto after_marking = guarded([this, failure, failing_doc](Result<void> marked) {
     if (!marked.ok()) {
       drop_prefetched();
       // Committed on the main database but still in the buffer: the next pass re-applies
@@ -193,8 +252,8 @@ void DrainProcessor::on_result(std::vector<std::string> docs, std::vector<Transa
       return on_failure(failing_doc, failure->transaction_id, failure->error.message);
     }
     pause_for_main_db(failure->error, 1);
-  };
-  if (applied == 0) return after_marking({});
+  });
+  if (applied == 0) return after_marking(Result<void>{});
 
   std::vector<std::string> ids;
   for (std::size_t i = 0; i < applied; ++i) ids.push_back(txs[i].id);
@@ -204,20 +263,47 @@ void DrainProcessor::on_result(std::vector<std::string> docs, std::vector<Transa
   queue_.mark_applied(std::move(docs), std::move(ids), result->lsn, after_marking);
 }
 
+void DrainProcessor::split(const Error& error, std::size_t size) {
+  batch_limit_ = std::max<std::size_t>(1, size / 2);
+  spdlog::warn(
+      "the main database did not take a batch of {} as a whole ({}); retrying with {} at a "
+      "time to find the transaction at fault, in order",
+      size, first_line(error.message), batch_limit_.load());
+  drop_prefetched();
+  if (timed_out(error)) set_state(DrainState::waiting_for_main_db, first_line(error.message));
+  next(std::chrono::milliseconds(0));
+}
+
+void DrainProcessor::adapt_batch_limit(std::chrono::steady_clock::duration took, std::size_t size,
+                                       bool failed) {
+  const auto configured = static_cast<std::size_t>(std::max(1, options_.batch_size));
+  if (options_.slow_batch.count() > 0 && took > options_.slow_batch && size > 1) {
+    batch_limit_ = std::max<std::size_t>(1, size / 2);
+    spdlog::info("drain: a batch of {} took {} ms; the next ones take {}", size,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(took).count(),
+                 batch_limit_.load());
+  } else if (!failed && size >= batch_limit_ && batch_limit_ < configured) {
+    batch_limit_ = std::min(configured, batch_limit_.load() * 2);
+  }
+}
+
 void DrainProcessor::pause_for_main_db(const Error& error, std::size_t pending) {
   ++connectivity_failures_;
   const auto delay =
       backoff_delay(connectivity_failures_, options_.retry_delay, options_.max_delay);
+  const bool refused = refused_by_database(error);
   if (connectivity_failures_ == 1) {
-    spdlog::warn(
-        "drain paused: main database unreachable ({}); retrying with backoff, "
-        "nothing is counted against the {} pending transaction(s) of this batch",
-        first_line(error.message), pending);
+    spdlog::error(
+        "drain paused: main database {} ({}); retrying with backoff, nothing is counted "
+        "against the {} pending transaction(s) of this batch",
+        refused ? "refuses writes" : "unreachable", first_line(error.message), pending);
   } else {
-    spdlog::debug("main database still unreachable (failure {}), next try in {} ms",
-                  connectivity_failures_, delay.count());
+    spdlog::debug("main database still {} (failure {}), next try in {} ms",
+                  refused ? "refusing writes" : "unreachable", connectivity_failures_,
+                  delay.count());
   }
-  set_state(DrainState::waiting_for_main_db, first_line(error.message));
+  set_state(refused ? DrainState::refused_by_main_db : DrainState::waiting_for_main_db,
+            first_line(error.message));
   drop_prefetched();
   next(delay);
 }
@@ -229,36 +315,38 @@ void DrainProcessor::wait_for_redis(const Error& error) {
 
 void DrainProcessor::on_failure(const std::string& doc, const std::string& id,
                                 const std::string& error) {
-  queue_.count_failure(id, error, [this, doc, id, error](Result<int> counted) {
-    if (!counted.ok()) return wait_for_redis(counted.error());
-    const int attempts = *counted;
-    {
-      std::lock_guard lock(mutex_);
-      ++failed_attempts_;
-    }
-    if (attempts < options_.retry_attempts) {
-      const auto delay = backoff_delay(attempts, options_.retry_delay, options_.max_delay);
-      spdlog::warn(
-          "transaction {} rejected by the main database (attempt {}/{}): {}; retrying "
-          "in {} ms",
-          id, attempts, options_.retry_attempts, error, delay.count());
-      failing_id_ = id;
-      retry_at_ = clock_.now() + delay;
-      set_state(DrainState::retrying, error);
-      return next(delay);
-    }
-    queue_.dead_letter(doc, id, error, attempts, [this, id, error, attempts](Result<void> moved) {
-      if (!moved.ok()) return wait_for_redis(moved.error());
-      spdlog::error("transaction {} moved to the dead-letter queue after {} attempts: {}", id,
-                    attempts, error);
-      {
-        std::lock_guard lock(mutex_);
-        ++dead_lettered_;
-      }
-      failing_id_.clear();
-      next(std::chrono::milliseconds(0));
-    });
-  });
+  queue_.count_failure(
+      id, error, guarded([this, doc, id, error](Result<int> counted) {
+        if (!counted.ok()) return wait_for_redis(counted.error());
+        const int attempts = *counted;
+        {
+          std::lock_guard lock(mutex_);
+          ++failed_attempts_;
+        }
+        if (attempts < options_.retry_attempts) {
+          const auto delay = backoff_delay(attempts, options_.retry_delay, options_.max_delay);
+          spdlog::warn(
+              "transaction {} rejected by the main database (attempt {}/{}): {}; retrying "
+              "in {} ms",
+              id, attempts, options_.retry_attempts, error, delay.count());
+          failing_id_ = id;
+          retry_at_ = clock_.now() + delay;
+          set_state(DrainState::retrying, error);
+          return next(delay);
+        }
+        queue_.dead_letter(
+            doc, id, error, attempts, guarded([this, id, error, attempts](Result<void> moved) {
+              if (!moved.ok()) return wait_for_redis(moved.error());
+              spdlog::error("transaction {} moved to the dead-letter queue after {} attempts: {}",
+                            id, attempts, error);
+              {
+                std::lock_guard lock(mutex_);
+                ++dead_lettered_;
+              }
+              failing_id_.clear();
+              next(std::chrono::milliseconds(0));
+            }));
+      }));
 }
 
 void DrainProcessor::dead_letter_garbage(const std::string& doc, const std::string& error) {
@@ -270,10 +358,10 @@ void DrainProcessor::dead_letter_garbage(const std::string& doc, const std::stri
       "dead-letter queue",
       error);
   queue_.dead_letter(doc, id, "invalid transaction document: " + error, 0,
-                     [this](Result<void> moved) {
+                     guarded([this](Result<void> moved) {
                        if (!moved.ok()) return wait_for_redis(moved.error());
                        next(std::chrono::milliseconds(0));
-                     });
+                     }));
 }
 
 void DrainProcessor::record_applied(std::size_t count, std::chrono::steady_clock::duration took) {
@@ -296,6 +384,10 @@ ProcessorSnapshot DrainProcessor::snapshot() const {
   const double attempts = static_cast<double>(processed_ + failed_attempts_);
   ProcessorSnapshot snap;
   snap.state = state_;
+  // A running loop finishes a step at least every interval, backoff or call deadline.
+  if (running() && state_ != DrainState::stopped && supervisor_.stalled()) {
+    snap.state = DrainState::stalled;
+  }
   snap.running = running();
   snap.last_run = last_run_;
   snap.transactions_processed = processed_;
@@ -306,6 +398,8 @@ ProcessorSnapshot DrainProcessor::snapshot() const {
       static_cast<double>(recent) / std::chrono::duration<double>(kRateWindow).count();
   snap.average_execution_time_ms = avg_tx_ms_;
   snap.last_error = last_error_;
+  snap.step_errors = supervisor_.errors();
+  snap.batch_limit = batch_limit_.load();
   return snap;
 }
 

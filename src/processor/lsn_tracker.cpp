@@ -15,9 +15,21 @@ constexpr auto kStalledInterval = std::chrono::seconds(5);
 
 LsnTracker::LsnTracker(LsnTrackerOptions options, ReplicationQueue& queue, ReplicaProgress& replica,
                        Scheduler& scheduler, const Clock& clock)
-    : options_(options), queue_(queue), replica_(replica), scheduler_(scheduler), clock_(clock) {}
+    : options_(options),
+      queue_(queue),
+      replica_(replica),
+      scheduler_(scheduler),
+      clock_(clock),
+      supervisor_("replication tracker", clock, options.stall_timeout) {}
+
+// One step of the loop, supervised: after an exception the loop goes on at the next interval.
+template <typename Step>
+auto LsnTracker::guarded(Step step) {
+  return supervisor_.guard(std::move(step), [this] { next(options_.check_interval); });
+}
 
 void LsnTracker::start() {
+  supervisor_.progress();
   next(std::chrono::milliseconds(0));
 }
 
@@ -27,25 +39,26 @@ void LsnTracker::stop() {
 
 void LsnTracker::next(std::chrono::milliseconds delay) {
   if (stopped_) return;
-  scheduler_.after(delay, [this] { tick(); });
+  scheduler_.after(delay, guarded([this] { tick(); }));
 }
 
 void LsnTracker::tick() {
-  queue_.oldest([this](Result<std::optional<AwaitingReplication>> oldest) {
+  queue_.oldest(guarded([this](Result<std::optional<AwaitingReplication>> oldest) {
     if (!oldest.ok() || !*oldest) {
       if (stalled_) spdlog::info("replication caught up: nothing awaits replication");
       stalled_ = false;
       return next(options_.check_interval);
     }
     poll_replica(**oldest);
-  });
+  }));
 }
 
 void LsnTracker::poll_replica(AwaitingReplication oldest) {
   replica_.replay_lsn([this, oldest](Result<std::optional<Lsn>> replay) {
     // The answer may come on a database thread: back onto the event loop first.
-    scheduler_.after(std::chrono::milliseconds(0),
-                     [this, oldest, replay = std::move(replay)] { on_replay(oldest, replay); });
+    scheduler_.after(
+        std::chrono::milliseconds(0),
+        guarded([this, oldest, replay = std::move(replay)] { on_replay(oldest, replay); }));
   });
 }
 
@@ -88,17 +101,23 @@ void LsnTracker::on_replay(const AwaitingReplication& oldest,
 }
 
 void LsnTracker::mark_up_to(Lsn replay) {
-  queue_.up_to(replay, kCleanBatch, [this](Result<std::vector<std::string>> ids) {
-    if (!ids.ok() || ids->empty()) return next(options_.check_interval);
-    queue_.mark_replicated(std::move(*ids), [this](Result<void> marked) {
-      next(marked.ok() ? std::chrono::milliseconds(0) : options_.check_interval);
-    });
-  });
+  queue_.up_to(replay, kCleanBatch, guarded([this](Result<std::vector<std::string>> ids) {
+                 if (!ids.ok() || ids->empty()) return next(options_.check_interval);
+                 queue_.mark_replicated(
+                     std::move(*ids), guarded([this](Result<void> marked) {
+                       next(marked.ok() ? std::chrono::milliseconds(0) : options_.check_interval);
+                     }));
+               }));
 }
 
 ReplicationStatus LsnTracker::snapshot() const {
   std::lock_guard lock(mutex_);
-  return ReplicationStatus{replica_lsn_, reported_stalled_};
+  ReplicationStatus status;
+  status.replica_lsn = replica_lsn_;
+  status.stalled = reported_stalled_;
+  status.loop_stalled = !stopped_ && supervisor_.stalled();
+  status.step_errors = supervisor_.errors();
+  return status;
 }
 
 }  // namespace opsdb

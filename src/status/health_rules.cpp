@@ -41,6 +41,12 @@ HealthVerdict assess_health(const SiteSnapshot& site, const HealthThresholds& th
   const bool processor_running = site.processor && site.processor->running;
   if (!site.buffer) fail("redis unreachable");
   if (!processor_running) fail("background processor stopped");
+  if (processor_running && site.processor->state == DrainState::stalled) {
+    fail("background processor stalled: no drain step finished within the stall timeout");
+  }
+  if (site.replication && site.replication->loop_stalled) {
+    fail("replication tracker stalled: no step finished within the stall timeout");
+  }
   if (local_db_down) fail("local database unreachable");
   if (site.buffer && site.buffer->pending > thresholds.buffer_size) {
     degrade("transaction buffer above " + std::to_string(thresholds.buffer_size));
@@ -48,6 +54,9 @@ HealthVerdict assess_health(const SiteSnapshot& site, const HealthThresholds& th
   if (site.buffer && site.buffer->failed > 0) degrade("failed transactions await an operator");
   if (site.processor && site.processor->state == DrainState::waiting_for_main_db) {
     degrade("main database unreachable");
+  }
+  if (site.processor && site.processor->state == DrainState::refused_by_main_db) {
+    degrade("main database refuses the drain: " + site.processor->last_error);
   }
   if (site.replication && site.replication->stalled) degrade("replication stalled");
 

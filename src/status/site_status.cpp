@@ -16,8 +16,12 @@ std::string_view to_string(DrainState state) {
       return "retrying";
     case DrainState::waiting_for_main_db:
       return "waiting_for_main_db";
+    case DrainState::refused_by_main_db:
+      return "refused_by_main_db";
     case DrainState::waiting_for_redis:
       return "waiting_for_redis";
+    case DrainState::stalled:
+      return "stalled";
     case DrainState::stopped:
       return "stopped";
   }

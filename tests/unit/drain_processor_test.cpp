@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <set>
@@ -246,6 +247,216 @@ TEST_F(DrainProcessorTest, StopEndsTheLoop) {
   scheduler_.step();
   EXPECT_EQ(scheduler_.run_until_wait(), milliseconds(-1));
   EXPECT_FALSE(processor_.running());
+}
+
+// A main database that refuses a whole batch while parsing it when it holds a poison
+// transaction (as jsonb refuses \u0000), and times out batches above a size.
+class FussyMainDb final : public TransactionApplier {
+ public:
+  std::set<std::string> poison;
+  std::size_t times_out_above = 0;  // 0 = never
+  bool read_only = false;
+  std::vector<std::size_t> batch_sizes;
+  std::vector<std::string> applied;
+
+  void apply(std::vector<Transaction> txs, Callback<ApplyResult> done) override {
+    batch_sizes.push_back(txs.size());
+    for (const auto& tx : txs) {
+      if (poison.count(tx.id)) {
+        return done(Error{Fault::rejected, "unsupported Unicode escape sequence", "22P05"});
+      }
+    }
+    if (times_out_above != 0 && txs.size() > times_out_above) {
+      return done(Error{Fault::unavailable,
+                        "the main database cancelled the call (shutdown or timeout): canceling "
+                        "statement due to statement timeout",
+                        "57014"});
+    }
+    ApplyResult result;
+    result.lsn = Lsn(0x10);
+    for (const auto& tx : txs) {
+      TxOutcome o;
+      o.transaction_id = tx.id;
+      if (read_only) {
+        o.state = TxOutcome::State::failed;
+        o.error = {Fault::unavailable, "the main database is read-only: cannot execute INSERT",
+                   "25006"};
+        result.outcomes.push_back(o);
+        break;
+      }
+      applied.push_back(tx.id);
+      result.outcomes.push_back(o);
+    }
+    done(result);
+  }
+};
+
+class DrainFaultTest : public ::testing::Test {
+ protected:
+  static DrainOptions options() {
+    DrainOptions o;
+    o.retry_attempts = 3;
+    o.retry_delay = milliseconds(200);
+    o.max_delay = milliseconds(1000);
+    o.interval = milliseconds(50);
+    o.batch_size = 16;
+    o.stall_timeout = milliseconds(10'000);
+    return o;
+  }
+
+  std::vector<std::string> buffer(int n) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) {
+      auto tx = builder_.start_observation({{"obs_unit_id", 1}}).tx;
+      queue_.docs.push_back(tx.to_json().dump());
+      ids.push_back(tx.id);
+    }
+    return ids;
+  }
+
+  // Runs the loop until it waits for more than `patience` or has nothing left to do.
+  void run(milliseconds patience = milliseconds(5'000), int max_steps = 10'000) {
+    for (int i = 0; i < max_steps; ++i) {
+      const auto wait = scheduler_.run_until_wait();
+      if (wait.count() < 0 || wait > patience) return;
+      if (queue_.docs.empty() && processor_->snapshot().state == DrainState::idle) return;
+      scheduler_.step();
+    }
+  }
+
+  std::unique_ptr<DrainProcessor> make(DrainOptions o) {
+    return std::make_unique<DrainProcessor>(o, queue_, db_, scheduler_, clock_);
+  }
+
+  ManualClock clock_;
+  StepScheduler scheduler_{clock_};
+  FakeQueue queue_;
+  FussyMainDb db_;
+  TransactionBuilder builder_{"observatory", clock_};
+  std::unique_ptr<DrainProcessor> processor_ = make(options());
+};
+
+TEST_F(DrainFaultTest, ABatchRefusedAsAWholeIsSplitUntilTheWriteAtFaultStandsAlone) {
+  auto ids = buffer(12);
+  db_.poison.insert(ids[5]);
+  processor_->start();
+  scheduler_.step();
+  run();
+  std::vector<std::string> expected = ids;
+  expected.erase(expected.begin() + 5);
+  EXPECT_EQ(queue_.applied, expected) << "every other write applied, in order";
+  EXPECT_EQ(queue_.dead, std::vector<std::string>{ids[5]});
+  EXPECT_EQ(queue_.attempts[ids[5]], 3) << "the row-level rules apply once it stands alone";
+  EXPECT_TRUE(queue_.docs.empty());
+}
+
+TEST_F(DrainFaultTest, TheDatabaseRefusingForItselfPausesAndBlamesNoWrite) {
+  auto ids = buffer(5);
+  db_.read_only = true;
+  processor_->start();
+  scheduler_.step();
+  for (int i = 0; i < 50; ++i) {
+    scheduler_.run_until_wait();
+    scheduler_.step();
+  }
+  EXPECT_TRUE(queue_.dead.empty());
+  EXPECT_TRUE(queue_.attempts.empty()) << "nothing counted against a write";
+  const auto snap = processor_->snapshot();
+  EXPECT_EQ(snap.state, DrainState::refused_by_main_db);
+  EXPECT_NE(snap.last_error.find("read-only"), std::string::npos) << snap.last_error;
+  EXPECT_EQ(scheduler_.run_until_wait(), milliseconds(1000)) << "capped backoff";
+
+  db_.read_only = false;
+  scheduler_.step();
+  run();
+  EXPECT_EQ(queue_.applied, ids);
+}
+
+TEST_F(DrainFaultTest, ATimedOutBatchShrinksAndSuccessGrowsItBack) {
+  auto ids = buffer(40);
+  db_.times_out_above = 3;
+  processor_->start();
+  scheduler_.step();
+  run();
+  EXPECT_EQ(queue_.applied, ids);
+  EXPECT_TRUE(queue_.dead.empty());
+  EXPECT_TRUE(queue_.attempts.empty());
+  ASSERT_GE(db_.batch_sizes.size(), 3u);
+  EXPECT_EQ(db_.batch_sizes[0], 16u);
+  EXPECT_EQ(db_.batch_sizes[1], 8u);
+  EXPECT_EQ(db_.batch_sizes[2], 4u);
+  EXPECT_LE(*std::max_element(db_.batch_sizes.begin() + 3, db_.batch_sizes.end()), 4u);
+
+  // Once the database takes large batches again, they grow back to the configured size.
+  db_.times_out_above = 0;
+  db_.batch_sizes.clear();
+  buffer(64);
+  scheduler_.step();
+  run();
+  EXPECT_TRUE(queue_.docs.empty());
+  EXPECT_EQ(*std::max_element(db_.batch_sizes.begin(), db_.batch_sizes.end()), 16u);
+}
+
+TEST_F(DrainFaultTest, BatchesAreBoundedByBytes) {
+  auto o = options();
+  o.batch_bytes = 3 * queue_.docs.size() + 1;  // replaced below, once a document's size is known
+  buffer(10);
+  o.batch_bytes = queue_.docs.front().size() * 3 + 10;
+  processor_ = make(o);
+  processor_->start();
+  scheduler_.step();
+  run();
+  EXPECT_TRUE(queue_.docs.empty());
+  for (auto n : db_.batch_sizes) EXPECT_LE(n, 3u);
+
+  // A single transaction larger than the bound still goes, alone.
+  o.batch_bytes = 10;
+  processor_->stop();
+  scheduler_.run_until_wait();
+  processor_ = make(o);
+  db_.batch_sizes.clear();
+  buffer(2);
+  processor_->start();
+  scheduler_.step();
+  run();
+  EXPECT_TRUE(queue_.docs.empty());
+  EXPECT_EQ(db_.batch_sizes, (std::vector<std::size_t>{1, 1}));
+}
+
+TEST_F(DrainFaultTest, AnExceptionInAStepIsCountedAndTheLoopGoesOn) {
+  auto o = options();
+  o.test_throws = 2;
+  processor_ = make(o);
+  auto ids = buffer(3);
+  processor_->start();
+  scheduler_.step();
+  run();
+  EXPECT_EQ(queue_.applied, ids);
+  EXPECT_EQ(processor_->snapshot().step_errors, 2u);
+}
+
+// A buffer that never answers a peek: a callback lost somewhere leaves the loop waiting for
+// ever, which health must show.
+class SilentQueue final : public DrainQueue {
+ public:
+  void acquire_lease(Callback<bool> done) override { done(true); }
+  void release_lease(Callback<void> done) override { done({}); }
+  void peek_oldest(std::size_t, std::size_t, Callback<std::vector<std::string>>) override {}
+  void mark_applied(std::vector<std::string>, std::vector<std::string>, Lsn,
+                    Callback<void>) override {}
+  void count_failure(const std::string&, const std::string&, Callback<int>) override {}
+  void dead_letter(std::string, std::string, std::string, int, Callback<void>) override {}
+};
+
+TEST_F(DrainFaultTest, ALoopThatStopsFinishingStepsIsReportedStalled) {
+  SilentQueue silent;
+  DrainProcessor processor(options(), silent, db_, scheduler_, clock_);
+  processor.start();
+  scheduler_.step();
+  EXPECT_NE(processor.snapshot().state, DrainState::stalled);
+  clock_.advance(std::chrono::seconds(11));
+  EXPECT_EQ(processor.snapshot().state, DrainState::stalled);
+  EXPECT_EQ(to_string(DrainState::stalled), "stalled");
 }
 
 }  // namespace

@@ -11,6 +11,8 @@ struct BufferOptions {
   std::string lease_identity;               // names this process as holder of the drain lease
   std::chrono::seconds status_ttl{86'400};  // lifetime of a transaction's final status
   bool lsn_tracking_enabled = true;         // false: caches go right after the apply
+  /// How long the drain lease outlives its last renewal; longer than one main-database call.
+  std::chrono::milliseconds lease_ttl{30'000};
 };
 
 }  // namespace opsdb

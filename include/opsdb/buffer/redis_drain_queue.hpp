@@ -38,6 +38,7 @@ class RedisDrainQueue final : public DrainQueue {
   redis::Script acquire_lease_;
   redis::Script release_lease_;
   redis::Script mark_applied_;
+  redis::Script count_failure_;
   redis::Script dead_letter_;
 };
 

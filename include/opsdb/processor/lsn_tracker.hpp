@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "opsdb/core/clock.hpp"
+#include "opsdb/processor/loop_supervisor.hpp"
 #include "opsdb/processor/replica_progress.hpp"
 #include "opsdb/processor/replication_queue.hpp"
 #include "opsdb/processor/scheduler.hpp"
@@ -15,8 +16,9 @@ namespace opsdb {
 
 /// How the LSN tracker paces itself (DESIGN §7, §10).
 struct LsnTrackerOptions {
-  std::chrono::milliseconds check_interval{100};  // LSN_CHECK_INTERVAL
-  std::chrono::milliseconds timeout{30'000};      // LSN_TIMEOUT
+  std::chrono::milliseconds check_interval{100};    // LSN_CHECK_INTERVAL
+  std::chrono::milliseconds timeout{30'000};        // LSN_TIMEOUT
+  std::chrono::milliseconds stall_timeout{60'000};  // DRAIN_STALL_TIMEOUT: the loop is stuck
 };
 
 /// Knows precisely when applied transactions have reached the local replica (DESIGN §7): polls
@@ -40,12 +42,15 @@ class LsnTracker {
   void on_replay(const AwaitingReplication& oldest, const Result<std::optional<Lsn>>& replay);
   void mark_up_to(Lsn replay);
   void next(std::chrono::milliseconds delay);
+  template <typename Step>
+  auto guarded(Step step);
 
   const LsnTrackerOptions options_;
   ReplicationQueue& queue_;
   ReplicaProgress& replica_;
   Scheduler& scheduler_;
   const Clock& clock_;
+  LoopSupervisor supervisor_;
   std::atomic<bool> stopped_{false};
   bool stalled_ = false;  // loop-only
 

@@ -19,7 +19,10 @@ enum class DrainState {
   standby,              // another process of this site holds the drain lease
   retrying,             // a rejected transaction waits for its next attempt
   waiting_for_main_db,  // the main database is unreachable: paused with backoff
+  refused_by_main_db,   // the main database answers but refuses writes for a reason of its own
+                        // (read-only, privileges, missing objects): paused with backoff
   waiting_for_redis,    // the buffer is unreachable: paused
+  stalled,              // no step finished for the stall timeout: the loop is stuck
   stopped,              // stopped (shutdown)
 };
 
@@ -38,6 +41,8 @@ struct ProcessorSnapshot {
   double processing_rate = 0;         // transactions per second over the last minute
   double average_execution_time_ms = 0;
   std::string last_error;             // empty when none
+  std::uint64_t step_errors = 0;      // steps that failed with an exception (then recovered)
+  std::size_t batch_limit = 0;        // transactions per batch now (shrinks after failures)
 };
 
 /// The buffer's figures at one moment.
@@ -53,6 +58,8 @@ struct BufferStats {
 struct ReplicationStatus {
   std::optional<Lsn> replica_lsn;  // last replay position seen
   bool stalled = false;            // applied writes have not replicated within LSN_TIMEOUT
+  bool loop_stalled = false;       // the tracker's own loop finished no step for too long
+  std::uint64_t step_errors = 0;   // steps that failed with an exception (then recovered)
 };
 
 /// Reachability of a database, from periodic probes.
