@@ -4,6 +4,7 @@
 
 #include "opsdb/buffer/embedded_lua.hpp"
 #include "opsdb/buffer/enqueue_commands.hpp"
+#include "opsdb/core/json_text.hpp"
 #include "opsdb/core/timestamp.hpp"
 #include "opsdb/redis/redis_error.hpp"
 
@@ -94,7 +95,10 @@ void RedisDeadLetters::replay(const std::string& transaction_id, Callback<void> 
     if (!*entry) return done(not_in_queue(transaction_id));
     Transaction tx;
     try {
-      tx = Transaction::from_json(nlohmann::json::parse(**entry).at("transaction"));
+      // The entry wraps the transaction document in one more level.
+      auto parsed = parse_json_text(**entry, 130);
+      if (!parsed) throw std::invalid_argument("the dead letter is not a readable JSON document");
+      tx = Transaction::from_json(parsed->at("transaction"));
     } catch (const std::exception& e) {
       return done(Error{Fault::conflict,
                         std::string("the failed transaction cannot be replayed: ") + e.what(), ""});

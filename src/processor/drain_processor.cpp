@@ -15,6 +15,11 @@ std::string first_line(const std::string& s) {
   return s.substr(0, s.find('\n'));
 }
 
+// What is kept with a rejected transaction: the database's message and its SQLSTATE.
+std::string describe(const Error& error) {
+  return error.code.empty() ? error.message : error.message + " (SQLSTATE " + error.code + ")";
+}
+
 // A call that ran out of time: the server cancelled it (statement timeout) or never answered.
 // A smaller batch may pass where a large one cannot.
 bool timed_out(const Error& error) {
@@ -125,7 +130,7 @@ void DrainProcessor::drain(std::vector<std::string> docs) {
   std::vector<Transaction> txs;
   for (const auto& doc : docs) {
     try {
-      txs.push_back(Transaction::from_json(nlohmann::json::parse(doc)));
+      txs.push_back(Transaction::parse(doc));
     } catch (const std::exception& e) {
       // Never executed, never silently dropped: a document that is not a valid transaction
       // goes to the dead-letter queue once everything before it is applied.
@@ -212,7 +217,7 @@ void DrainProcessor::on_result(std::vector<std::string> docs, std::vector<Transa
     // Standing alone, a transaction the database refuses to even read is at fault itself.
     if (error.is(Fault::rejected)) {
       drop_prefetched();
-      return on_failure(docs.front(), txs.front().id, error.message);
+      return on_failure(docs.front(), txs.front().id, describe(error));
     }
     return pause_for_main_db(error, txs.size());
   }
@@ -249,7 +254,7 @@ void DrainProcessor::on_result(std::vector<std::string> docs, std::vector<Transa
     if (!failure) return next(std::chrono::milliseconds(0));
     // Only the data itself counts against a transaction; any other failure is the site's.
     if (failure->error.is(Fault::rejected)) {
-      return on_failure(failing_doc, failure->transaction_id, failure->error.message);
+      return on_failure(failing_doc, failure->transaction_id, describe(failure->error));
     }
     pause_for_main_db(failure->error, 1);
   });

@@ -105,14 +105,6 @@ const Table* SchemaRegistry::table(const std::string& name) const {
   return nullptr;
 }
 
-namespace {
-
-// PostgreSQL's text and jsonb cannot hold U+0000: a value with it would be buffered and then
-// refused by the main database, so it is refused here first.
-constexpr const char* kNulMessage = "must not contain NUL characters (\\u0000)";
-
-// True when a string or an object key anywhere in `value` contains NUL. Iterative: a request
-// body's depth is bounded by the parser, but this must not rely on the stack anyway.
 bool contains_nul(const nlohmann::json& value) {
   std::vector<const nlohmann::json*> pending{&value};
   while (!pending.empty()) {
@@ -132,8 +124,6 @@ bool contains_nul(const nlohmann::json& value) {
   }
   return false;
 }
-
-}  // namespace
 
 std::optional<std::string> SchemaRegistry::check_value(const Column& column,
                                                        nlohmann::json& value) const {
@@ -165,7 +155,6 @@ std::optional<std::string> SchemaRegistry::check_value(const Column& column,
     case ColumnType::text: {
       if (!value.is_string()) return "must be a string";
       const auto& text = value.get_ref<const std::string&>();
-      if (text.find('\0') != std::string::npos) return kNulMessage;
       if (column.allowed.empty()) {
         if (text.empty()) return "must not be empty";
         return std::nullopt;
@@ -186,7 +175,6 @@ std::optional<std::string> SchemaRegistry::check_value(const Column& column,
     }
     case ColumnType::json_object:
       if (!value.is_object()) return "must be a JSON object";
-      if (contains_nul(value)) return kNulMessage;
       return std::nullopt;
   }
   return "has an unsupported type";

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "opsdb/core/json_text.hpp"
 #include "opsdb/core/timestamp.hpp"
 #include "opsdb/core/uuid.hpp"
 #include "opsdb/schema/schema_registry.hpp"
@@ -73,6 +74,17 @@ nlohmann::json Transaction::to_json() const {
           {"origin", origin},
           {"created_at", created_at},
           {"steps", std::move(steps_json)}};
+}
+
+Transaction Transaction::parse(std::string_view text) {
+  // A request body nests at most kDefaultMaxJsonDepth levels; the document adds a few around it.
+  constexpr std::size_t kMaxDocumentDepth = 128;
+  auto doc = parse_json_text(text, kMaxDocumentDepth);
+  if (!doc) {
+    throw std::invalid_argument("not a JSON document of at most " +
+                                std::to_string(kMaxDocumentDepth) + " levels");
+  }
+  return from_json(*doc);
 }
 
 Transaction Transaction::from_json(const nlohmann::json& doc) {

@@ -35,6 +35,12 @@ class BodyReader {
       problem(field, *error);
       return nullptr;
     }
+    // Refused here, at the API: buffered, the main database would refuse it much later. The
+    // drain does not rely on this (it isolates what the database refuses).
+    if (contains_nul(value)) {
+      problem(field, "must not contain NUL characters (\\u0000)");
+      return nullptr;
+    }
     return value;
   }
 

@@ -176,6 +176,7 @@ TEST_F(DrainFaultsTest, AReadOnlyMainDatabasePausesTheDrainAndDeadLettersNothing
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND "
       "usename = $2",
       {main_.name, main_.user});
+  db_ = std::make_unique<PgProbe>(main_);  // its session was among those ended
   ASSERT_TRUE(wait_until([&] { return applied(txs.back()); }, 30s)) << health().dump();
   for (const auto& id : ids) EXPECT_EQ(rows(id), 1);
   EXPECT_EQ(ledger_order(txs), txs) << "applied out of order";
@@ -250,6 +251,7 @@ TEST_F(DrainFaultsTest, ABacklogOfLargeBulkWritesDrainsWithinTheStatementTimeout
   // after a timeout.
   ASSERT_NO_FATAL_FAILURE(start_server({{"DRAIN_BATCH_SIZE", "500"},
                                         {"MAIN_DB_STATEMENT_TIMEOUT", "2"},
+                                        {"REDIS_COMMAND_TIMEOUT", "10"},
                                         {"HTTP_BODY_LIMIT", "4194304"}}));
   ASSERT_EQ(stop_main(), 0);
   const std::string observation = write_start()["id"];
@@ -267,11 +269,12 @@ TEST_F(DrainFaultsTest, ABacklogOfLargeBulkWritesDrainsWithinTheStatementTimeout
                        {"checksum", "sha256:0123456789abcdef"}});
     }
     auto r = http_json(port(), "POST", "/raw_data_files/bulk", files);
-    ASSERT_EQ(r.status, 201) << r.body.substr(0, 300);
+    ASSERT_EQ(r.status, 201) << "write " << w << ": " << r.body.substr(0, 300);
     last_tx = r.json()["transaction_id"];
   }
   const long rss_buffered = peak_rss_mib(server_->pid());
   ASSERT_EQ(start_main(), 0);
+  db_ = std::make_unique<PgProbe>(main_);  // its connection went with the stopped server
   ASSERT_TRUE(wait_until([&] { return applied(last_tx); }, 600s, 500ms)) << health().dump();
   EXPECT_EQ(db_->scalar("SELECT count(*) FROM raw_data_file WHERE executed_obs_unit_id = $1",
                         {observation}),

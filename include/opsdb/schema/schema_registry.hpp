@@ -50,4 +50,8 @@ class SchemaRegistry {
   std::vector<Table> tables_;
 };
 
+/// True when a string or an object key anywhere in `value` contains U+0000, which PostgreSQL's
+/// text and jsonb cannot hold. Iterative, so no nesting depth can exhaust the stack.
+bool contains_nul(const nlohmann::json& value);
+
 }  // namespace opsdb

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace opsdb {
@@ -30,6 +31,10 @@ struct Transaction {
   /// Parses a transaction document and checks every identifier and value against the schema
   /// registry, so a document from Redis is never trusted as SQL. Throws std::invalid_argument.
   static Transaction from_json(const nlohmann::json& doc);
+
+  /// Parses the text of a transaction document (as buffered) with `from_json`'s checks, refusing
+  /// nesting deeper than a request body could produce. Throws std::invalid_argument.
+  static Transaction parse(std::string_view text);
 };
 
 /// Checks the identifiers (tables, columns, ops) and values of a transaction against the schema
