@@ -63,3 +63,15 @@ function(opsdb_forbid_adapters target layer)
   opsdb_poison_directory(${layer} dir)
   target_include_directories(${target} BEFORE PRIVATE ${dir})
 endfunction()
+
+# A precompiled header built once, in a target of its own that holds nothing else, for the
+# targets that use it (target_precompile_headers(... REUSE_FROM <name>)). Those then wait for the
+# header only, never for another layer's sources, so the layers compile side by side. The
+# holder links what shapes the header's macros; its users must define the same ones.
+function(opsdb_precompiled_header name header)
+  set(source ${PROJECT_BINARY_DIR}/generated/${name}.cpp)
+  file(CONFIGURE OUTPUT ${source} CONTENT "// Holds the precompiled header ${name}.\n")
+  add_library(${name} STATIC ${source})
+  target_link_libraries(${name} PRIVATE ${ARGN})
+  target_precompile_headers(${name} PRIVATE ${header})
+endfunction()
