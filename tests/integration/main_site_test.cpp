@@ -12,6 +12,7 @@
 #include "support/pg_probe.hpp"
 #include "support/server_process.hpp"
 #include "support/stack.hpp"
+#include "support/wait.hpp"
 
 namespace opsdb::test {
 namespace {
@@ -268,12 +269,13 @@ TEST(MainSiteDatabaseDown, WritesAnswer503AndHealthTurnsUnhealthy) {
   EXPECT_EQ(r.status, 503) << r.body;
   EXPECT_EQ(r.json()["error"]["code"], "unavailable");
   nlohmann::json health;
-  for (int i = 0; i < 50; ++i) {
-    auto h = http_get(server.port(), "/health");
-    health = h.json();
-    if (h.status == 503) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto h = http_get(server.port(), "/health");
+        health = h.json();
+        return h.status == 503;
+      },
+      std::chrono::seconds(5), "/health to answer 503", std::chrono::milliseconds(100)));
   EXPECT_EQ(health["database"], "unreachable");
   EXPECT_EQ(health["status"], "unhealthy");
 }

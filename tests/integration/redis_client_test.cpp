@@ -26,6 +26,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/wait.hpp"
+
 namespace opsdb::redis {
 namespace {
 
@@ -49,15 +51,10 @@ long long elapsed_ms(Clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
 }
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
-  const auto until = Clock::now() + limit;
-  while (Clock::now() < until) {
-    if (condition()) {
-      return true;
-    }
-    std::this_thread::sleep_for(5ms);
-  }
-  return condition();
+// Polls every 5 ms: the deadlines under test are tens of milliseconds.
+::testing::AssertionResult eventually(const std::function<bool()>& condition,
+                                      std::chrono::milliseconds limit, std::string_view what) {
+  return test::wait_until(condition, limit, what, 5ms);
 }
 
 /// Records what the client logs, to check levels and that secrets stay out of the log.
@@ -191,7 +188,8 @@ class RedisClientTest : public ::testing::Test {
   }
 
   static void wait_connected(RedisClient& client) {
-    ASSERT_TRUE(eventually([&] { return client.connected(); }, 5s)) << "client never connected";
+    ASSERT_TRUE(eventually([&] { return client.connected(); }, 5s, "the client to connect"))
+        << "client never connected";
   }
 
   /// Sends one command and waits for its callback.
@@ -233,7 +231,7 @@ class RedisClientTest : public ::testing::Test {
         [&] {
           return admin_.text({"CLIENT", "LIST", "ID", id}).find("cmd=blpop") != std::string::npos;
         },
-        2s));
+        2s, "the BLPOP to block on the server"));
   }
 
   std::shared_ptr<CaptureSink> sink_;
@@ -342,7 +340,8 @@ TEST_F(RedisClientTest, ConcurrentCallersOnManyThreadsAreAllServed) {
   for (auto& caller : callers) {
     caller.join();
   }
-  ASSERT_TRUE(eventually([&] { return done == kThreads * kPerThread; }, 10s));
+  ASSERT_TRUE(eventually([&] { return done == kThreads * kPerThread; }, 10s,
+                         "every command of every thread to complete"));
   EXPECT_EQ(ok, kThreads * kPerThread);
   EXPECT_EQ(call(client, {"GET", k}).reply.str, std::to_string(kThreads * kPerThread));
 }
@@ -483,7 +482,11 @@ TEST_F(RedisClientTest, PausedServerTimesOutThenClientRecovers) {
   EXPECT_GE(took, 99);
   EXPECT_LE(took, 300);
 
-  ASSERT_TRUE(eventually([&] { return call(client, {"SET", k, "after"}).ok(); }, 3s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        return call(client, {"SET", k, "after"}).ok();
+      },
+      3s, "a SET to succeed once the pause is over"));
   EXPECT_EQ(admin_.text({"GET", k}), "after");
 }
 
@@ -539,7 +542,7 @@ TEST_F(RedisClientTest, RefusedConnectionFailsFastAndWarnsOnce) {
     Result result = call(client, {"PING"});
     EXPECT_EQ(result.error, RedisErrc::disconnected);
     EXPECT_LT(elapsed_ms(start), 50) << "a command on a dead connection must not wait";
-    std::this_thread::sleep_for(30ms);
+    std::this_thread::sleep_for(30ms);  // pacing: reconnect attempts go on between the commands
   }
   EXPECT_FALSE(client.connected());
   EXPECT_EQ(sink_->count(spdlog::level::warn), 1) << "one warning per outage, not per retry";
@@ -562,12 +565,14 @@ TEST_F(RedisClientTest, UnresponsiveServerHitsTheConnectDeadline) {
   const auto start = Clock::now();
   client.start();
 
-  ASSERT_TRUE(eventually([&] { return sink_->count(spdlog::level::warn) > 0; }, 2s));
+  ASSERT_TRUE(eventually([&] { return sink_->count(spdlog::level::warn) > 0; }, 2s,
+                         "a warning in the log"));
   const auto first_warning = elapsed_ms(start);
   EXPECT_GE(first_warning, 199);
   EXPECT_LE(first_warning, 500);
   EXPECT_EQ(call(client, {"PING"}).error, RedisErrc::disconnected);
 
+  // Deliberately lets more reconnect attempts fail: still disconnected, still one warning.
   std::this_thread::sleep_for(500ms);
   EXPECT_FALSE(client.connected());
   EXPECT_EQ(sink_->count(spdlog::level::warn), 1);
@@ -616,13 +621,15 @@ TEST_F(RedisClientTest, StopCompletesOutstandingCommandsAndRestartWorks) {
   auto blocked_future = blocked.get_future();
   ASSERT_EQ(blocked_future.wait_for(1s), std::future_status::ready);
   EXPECT_EQ(blocked_future.get().error, RedisErrc::disconnected);
-  ASSERT_TRUE(eventually([&] { return completions == kCount; }, 1s));
+  ASSERT_TRUE(eventually([&] { return completions == kCount; }, 1s,
+                         "every outstanding command to complete"));
   EXPECT_EQ(disconnected, kCount) << "PINGs stuck behind BLPOP cannot have been answered";
   EXPECT_EQ(call(client, {"PING"}).error, RedisErrc::disconnected);
 
   client.start();
   wait_connected(client);
   EXPECT_TRUE(call(client, {"PING"}).ok());
+  // Deliberately lets time pass: a callback that would run twice has had the chance to.
   std::this_thread::sleep_for(50ms);
   EXPECT_EQ(completions, kCount) << "a callback ran twice";
 }
@@ -683,6 +690,9 @@ TEST_F(RedisClientTest, WrongPasswordKeepsClientDisconnectedAndIsNeverLogged) {
   RedisClient client(io_, opts);
   client.start();
 
+  ASSERT_TRUE(eventually([&] { return sink_->count(spdlog::level::warn) > 0; }, 2s,
+                         "the failed authentication to be logged"));
+  // Deliberately lets more attempts fail: still disconnected, still one warning.
   std::this_thread::sleep_for(300ms);
   EXPECT_FALSE(client.connected());
   EXPECT_EQ(call(client, {"PING"}).error, RedisErrc::disconnected);

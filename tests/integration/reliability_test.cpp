@@ -107,7 +107,7 @@ class ReliabilityTest : public SecondarySiteFixture {
       auto w = timed_start(latencies);
       if (!w) break;  // one failure is enough to see
       out.push_back(*w);
-      if (gap.count() > 0) std::this_thread::sleep_for(gap);
+      if (gap.count() > 0) std::this_thread::sleep_for(gap);  // pacing the load
     }
     return out;
   }
@@ -264,8 +264,8 @@ TEST_F(ReliabilityTest, MainDbDownWritesStayFastAndDrainExactlyOnceInOrder) {
   ASSERT_EQ(writes.size(), 500u);
   expect_fast("main DB stopped, 500 buffered writes", latencies);
 
-  // Let the processor fail against the refused main DB for a while: connectivity failures must
-  // not count against any transaction.
+  // Let the processor fail against the refused main DB for a while (deliberately: time must pass
+  // for failures to accumulate): connectivity failures must not count against any transaction.
   std::this_thread::sleep_for(1500ms);
   EXPECT_EQ(pending(), 500);
   double ms = 0;
@@ -372,7 +372,8 @@ TEST_F(ReliabilityTest, HungMainDbMidDrainNeitherSlowsWritesNorLosesOrDuplicates
   write_through_fault("main DB hung (SIGSTOP)", 5, writes);
   ASSERT_EQ(writes.size(), 2200u);
   // Past the deadline of a call to main (statement 2 s + connect 1 s): the processor must have
-  // given up on the stuck call; nothing may be dead-lettered for it.
+  // given up on the stuck call; nothing may be dead-lettered for it. A deliberate pause: what is
+  // checked is that nothing happens.
   std::this_thread::sleep_for(1500ms);
   EXPECT_GE(pending(), 200);
   EXPECT_EQ(get_json("/buffer-stats").value("failed_transactions", -1), 0);
@@ -393,7 +394,9 @@ TEST_F(ReliabilityTest, StopsPromptlyWhileADrainCallHangsOnTheMainDb) {
   std::vector<double> latencies;
   auto writes = write_many(20, latencies);
   ASSERT_EQ(writes.size(), 20u);
-  std::this_thread::sleep_for(500ms);  // the drainer is now stuck in a call to the stopped server
+  // Gives the drainer time to take the writes and block in its call to the stopped server;
+  // nothing outside the server shows that it did (a stop before it would prove less, not fail).
+  std::this_thread::sleep_for(500ms);
   const auto t0 = Clock::now();
   const int status = server_->stop();  // SIGTERM; SIGKILL after 30 s
   const double stop_ms = elapsed_ms(t0);
@@ -427,6 +430,7 @@ TEST_F(ReliabilityTest, ServerKilledDuringTheDrainLosesAndDuplicatesNothing) {
   for (auto threshold : thresholds) {
     ASSERT_TRUE(wait_until([&] { return pending() <= threshold; }, 20s, 1ms))
         << "drain stalled at " << pending() << " (waiting for <= " << threshold << ")";
+    // A random moment within a batch, deliberately.
     std::this_thread::sleep_for(
         std::chrono::microseconds(std::uniform_int_distribution<int>(0, 40000)(rng)));
     server_->kill();

@@ -13,6 +13,7 @@
 #include "support/secondary_site.hpp"
 #include "support/server_process.hpp"
 #include "support/stack.hpp"
+#include "support/wait.hpp"
 
 namespace opsdb::test {
 namespace {
@@ -24,12 +25,14 @@ class ReplicationTrackingTest : public SecondarySiteFixture {
   // Polls GET /transactions/{tx} until its state is `state` (bounded).
   json wait_for_state(const std::string& tx, const std::string& state) {
     json doc;
-    for (int i = 0; i < 200; ++i) {
-      doc = http_get(port(), "/transactions/" + tx).json();
-      if (doc.value("state", "") == state) return doc;
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    ADD_FAILURE() << "transaction " << tx << " never reached " << state << ": " << doc.dump();
+    auto reached = wait_until(
+        [&] {
+          doc = http_get(port(), "/transactions/" + tx).json();
+          return doc.value("state", "") == state;
+        },
+        std::chrono::seconds(10), "transaction " + tx + " to reach " + state,
+        std::chrono::milliseconds(25));
+    if (!reached) ADD_FAILURE() << reached.message() << ": " << doc.dump();
     return doc;
   }
 };
@@ -85,6 +88,8 @@ TEST_F(ReplicationTrackingTest, ReadBufferOverlayOutlivesTheRecordUntilItsOwnWri
             "\"completed\"");
 
   wait_for_state(finish_tx, "applied");
+  // Deliberately lets time pass: the tracker polls the paused replica meanwhile, and nothing may
+  // be confirmed or dropped.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   // Applied on the main DB but not replayed locally: every cache stays.
   EXPECT_EQ(http_get(port(), "/transactions/" + finish_tx).json()["state"], "applied");

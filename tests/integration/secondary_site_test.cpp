@@ -290,7 +290,8 @@ TEST_F(SecondarySiteTest, DataErrorsEndInTheDeadLetterQueueAndCanBeReplayedOrRes
   EXPECT_FALSE(listed(failed_list(), bad2_tx));
   EXPECT_EQ(failed_list().value("count", -1), 0);
   EXPECT_EQ(tx_status(bad2_tx).value("state", ""), "resolved") << tx_status(bad2_tx).dump();
-  // Resolving drops it: it is not re-enqueued and never reaches the main DB.
+  // Resolving drops it: it is not re-enqueued and never reaches the main DB. The pause lets the
+  // drain run meanwhile, to show that nothing happens.
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(redis_->llen(prefix_ + "transaction_buffer"), 0);
   EXPECT_EQ(ledger(bad2_tx), 0);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "stack.hpp"
+#include "wait.hpp"
 
 namespace opsdb::test {
 namespace {
@@ -23,10 +24,9 @@ struct RedisProbe::Impl {
   Impl() : work(boost::asio::make_work_guard(io)), client(io, options()) {
     thread = std::thread([this] { io.run(); });
     client.start();
-    for (int i = 0; i < 200 && !client.connected(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (!client.connected()) throw std::runtime_error("redis: cannot connect to the stack's Redis");
+    auto connected = wait_until([this] { return client.connected(); }, std::chrono::seconds(2),
+                                "a connection to the stack's Redis", std::chrono::milliseconds(10));
+    if (!connected) throw std::runtime_error("redis: " + std::string(connected.message()));
   }
   ~Impl() {
     client.stop();

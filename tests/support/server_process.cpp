@@ -14,6 +14,7 @@
 
 #include "http_client.hpp"
 #include "stack.hpp"
+#include "wait.hpp"
 
 namespace opsdb::test {
 
@@ -56,36 +57,37 @@ void ServerProcess::start() {
     execve(binary.c_str(), argv, envp.data());
     _exit(127);
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      FAIL() << "ops-db-api exited during start:\n" << log();
-    }
-    try {
-      if (http_request(port_, "GET", "/health", {}, {}, 1000).status > 0) return;
-    } catch (const std::exception&) {
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  bool exited = false;
+  auto answered = wait_until(
+      [&] {
+        int status = 0;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) return exited = true;
+        try {
+          return http_request(port_, "GET", "/health", {}, {}, 1000).status > 0;
+        } catch (const std::exception&) {
+          return false;
+        }
+      },
+      std::chrono::seconds(20), "ops-db-api to answer on /health", std::chrono::milliseconds(50));
+  if (exited) {
+    pid_ = -1;
+    FAIL() << "ops-db-api exited during start:\n" << log();
   }
-  FAIL() << "ops-db-api did not answer within 20 s:\n" << log();
+  if (!answered) FAIL() << answered.message() << ":\n" << log();
 }
 
 int ServerProcess::stop() {
   if (!running()) return -1;
   ::kill(pid_, SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  int status = 0;
+  const bool exited = wait_until([&] { return waitpid(pid_, &status, WNOHANG) == pid_; },
+                                 std::chrono::seconds(30), "ops-db-api to exit after SIGTERM");
+  if (!exited) {
+    kill();
+    return -1;
   }
-  kill();
-  return -1;
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 void ServerProcess::kill() {

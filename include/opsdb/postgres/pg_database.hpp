@@ -4,7 +4,7 @@
 #include <string>
 
 #include "opsdb/config/config.hpp"
-#include "opsdb/db/database.hpp"
+#include "opsdb/postgres/database.hpp"
 
 namespace opsdb {
 

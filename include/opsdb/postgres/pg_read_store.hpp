@@ -1,6 +1,6 @@
 #pragma once
 
-#include "opsdb/db/database.hpp"
+#include "opsdb/postgres/database.hpp"
 #include "opsdb/query/read_store.hpp"
 
 namespace opsdb {

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "opsdb/db/database.hpp"
+#include "opsdb/postgres/database.hpp"
 #include "opsdb/tx/reference_ids.hpp"
 
 namespace opsdb {

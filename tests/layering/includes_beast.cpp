@@ -1,0 +1,2 @@
+// Must not compile with the domain's settings: the domain talks to ports, never to Beast.
+#include <boost/beast.hpp>

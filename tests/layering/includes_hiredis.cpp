@@ -1,0 +1,2 @@
+// Must not compile with the domain's settings: only the redis adapter uses hiredis.
+#include <hiredis/hiredis.h>
