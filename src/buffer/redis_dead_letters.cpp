@@ -51,24 +51,18 @@ void RedisDeadLetters::list(std::size_t limit, Callback<std::vector<FailedTransa
 
 void RedisDeadLetters::find(const std::string& transaction_id,
                             std::function<void(Result<std::optional<std::string>>)> done) {
-  // The dead-letter queue is short (people empty it); a scan is fine.
-  redis_.command({"LRANGE", keys_.failed(), "0", "-1"},
-                 [transaction_id, done = std::move(done)](redis::Result r) {
+  redis_.command({"HGET", keys_.failed_by_id(), transaction_id},
+                 [done = std::move(done)](redis::Result r) {
                    if (!r.ok()) return done(redis::to_error(r));
-                   for (const auto& e : r.reply.elements) {
-                     auto entry = nlohmann::json::parse(e.str, nullptr, false);
-                     if (entry.is_object() && entry.value("transaction_id", "") == transaction_id) {
-                       return done(std::optional<std::string>(e.str));
-                     }
-                   }
-                   done(std::optional<std::string>{});
+                   if (r.reply.is_nil()) return done(std::optional<std::string>{});
+                   done(std::optional<std::string>(std::move(r.reply.str)));
                  });
 }
 
 void RedisDeadLetters::take(const std::string& transaction_id, const std::string& entry,
                             std::vector<redis::Command> commands, Callback<void> done) {
-  std::vector<std::string> keys{keys_.failed()};
-  std::vector<std::string> args{entry};
+  std::vector<std::string> keys{keys_.failed(), keys_.failed_by_id()};
+  std::vector<std::string> args{entry, transaction_id};
   for (auto& c : commands) {
     args.push_back(std::move(c.name));
     args.push_back(std::to_string(c.keys.size()));

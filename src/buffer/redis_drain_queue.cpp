@@ -125,7 +125,8 @@ void RedisDrainQueue::dead_letter(std::string doc, std::string id, std::string e
       [this, doc = std::move(doc), id, error = std::move(error), attempts, entry = entry.dump(),
        done = std::move(done)](Result<std::vector<TransactionCaches>> caches) mutable {
         if (!caches.ok()) return done(caches.error());
-        std::vector<std::string> keys{keys_.buffer(), keys_.processor_lock(), keys_.failed()};
+        std::vector<std::string> keys{keys_.buffer(), keys_.processor_lock(), keys_.failed(),
+                                      keys_.failed_by_id()};
         std::vector<std::string> args{options_.lease_identity,  std::move(doc),
                                       std::move(entry),         error,
                                       std::to_string(attempts), keys_.events()};

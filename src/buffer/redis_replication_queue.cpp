@@ -52,20 +52,32 @@ void RedisReplicationQueue::mark_replicated(std::vector<std::string> ids, Callba
       [this, shared_ids,
        done = std::move(done)](Result<std::vector<TransactionCaches>> caches) mutable {
         if (!caches.ok()) return done(caches.error());
-        const auto& ids = *shared_ids;
-        std::vector<std::string> keys{keys_.awaiting_replication()};
-        std::vector<std::string> args{std::to_string(options_.status_ttl.count()),
-                                      format_timestamp(clock_.now()), keys_.events(),
-                                      std::to_string(ids.size())};
-        for (std::size_t i = 0; i < ids.size(); ++i) {
-          (*caches)[i].append_group(keys_.status(ids[i]), ids[i], keys, args);
-        }
-        mark_replicated_.run(std::move(keys), std::move(args),
-                             [done = std::move(done)](redis::Result r) {
-                               if (!r.ok()) return done(redis::to_error(r));
-                               done({});
-                             });
+        // The bulk of the caches goes first, in bounded chunks; the script then only marks the
+        // transactions and deletes the overlays no later write touched.
+        auto all = std::make_shared<std::vector<TransactionCaches>>(std::move(*caches));
+        TransactionCaches::delete_records_and_index(
+            redis_, *all,
+            [this, shared_ids, all, done = std::move(done)](Result<void> deleted) mutable {
+              if (!deleted.ok()) return done(deleted.error());
+              run_mark_replicated(*shared_ids, *all, std::move(done));
+            });
       });
+}
+
+void RedisReplicationQueue::run_mark_replicated(const std::vector<std::string>& ids,
+                                                const std::vector<TransactionCaches>& caches,
+                                                Callback<void> done) {
+  std::vector<std::string> keys{keys_.awaiting_replication()};
+  std::vector<std::string> args{std::to_string(options_.status_ttl.count()),
+                                format_timestamp(clock_.now()), keys_.events(),
+                                std::to_string(ids.size())};
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    caches[i].overlays_only().append_group(keys_.status(ids[i]), ids[i], keys, args);
+  }
+  mark_replicated_.run(std::move(keys), std::move(args), [done = std::move(done)](redis::Result r) {
+    if (!r.ok()) return done(redis::to_error(r));
+    done({});
+  });
 }
 
 }  // namespace opsdb

@@ -1,5 +1,7 @@
 #include "opsdb/buffer/transaction_caches.hpp"
 
+#include <algorithm>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "opsdb/redis/redis_client.hpp"
@@ -42,6 +44,57 @@ void TransactionCaches::append_group(const std::string& status_key, const std::s
     args.push_back(member);
   }
   keys.insert(keys.end(), overlays_.begin(), overlays_.end());
+}
+
+TransactionCaches TransactionCaches::overlays_only() const {
+  TransactionCaches rest;
+  rest.overlays_ = overlays_;
+  return rest;
+}
+
+namespace {
+
+// Keys (or set members) one Redis call deletes at most.
+constexpr std::size_t kKeysPerCall = 1000;
+
+void run_chunks(redis::RedisClient& redis,
+                std::shared_ptr<std::vector<std::vector<std::vector<std::string>>>> chunks,
+                std::size_t next, Callback<void> done) {
+  if (next == chunks->size()) return done({});
+  auto commands = std::move((*chunks)[next]);
+  redis.transaction(std::move(commands),
+                    [&redis, chunks, next, done = std::move(done)](redis::Result r) mutable {
+                      if (!r.ok()) return done(redis::to_error(r));
+                      run_chunks(redis, chunks, next + 1, std::move(done));
+                    });
+}
+
+}  // namespace
+
+void TransactionCaches::delete_records_and_index(redis::RedisClient& redis,
+                                                 const std::vector<TransactionCaches>& caches,
+                                                 Callback<void> done) {
+  auto chunks = std::make_shared<std::vector<std::vector<std::vector<std::string>>>>();
+  std::size_t in_chunk = kKeysPerCall;  // start a chunk at the first key
+  auto add = [&](std::vector<std::string> command) {
+    if (in_chunk >= kKeysPerCall) {
+      chunks->emplace_back();
+      in_chunk = 0;
+    }
+    in_chunk += command.size() - 1;
+    chunks->back().push_back(std::move(command));
+  };
+  for (const auto& c : caches) {
+    for (std::size_t i = 0; i < c.records_.size(); i += 100) {
+      std::vector<std::string> del{"DEL"};
+      for (std::size_t j = i; j < std::min(i + 100, c.records_.size()); ++j) {
+        del.push_back(c.records_[j]);
+      }
+      add(std::move(del));
+    }
+    for (const auto& [key, member] : c.index_) add({"SREM", key, member});
+  }
+  run_chunks(redis, std::move(chunks), 0, std::move(done));
 }
 
 void TransactionCaches::read(redis::RedisClient& redis, const RedisKeys& keys,

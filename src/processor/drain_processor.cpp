@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "opsdb/core/uuid.hpp"
 #include "opsdb/processor/backoff.hpp"
 
 namespace opsdb {
@@ -355,9 +356,12 @@ void DrainProcessor::on_failure(const std::string& doc, const std::string& id,
 }
 
 void DrainProcessor::dead_letter_garbage(const std::string& doc, const std::string& error) {
+  // The dead letter needs an id operators can name: the document's own when it has a readable
+  // one, else a new one (kept with the entry, so it stays the same from then on).
   auto parsed = nlohmann::json::parse(doc, nullptr, false);
-  std::string id = "unknown";
+  std::string id;
   if (parsed.is_object() && parsed.contains("id") && parsed["id"].is_string()) id = parsed["id"];
+  if (!is_uuid(id)) id = new_uuid();
   spdlog::error(
       "buffer holds an invalid transaction document ({}); moving it to the "
       "dead-letter queue",

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "opsdb/core/clock.hpp"
+#include "opsdb/core/uuid.hpp"
 #include "opsdb/tx/transaction_builder.hpp"
 #include "support/fault.hpp"
 #include "support/http_client.hpp"
@@ -139,6 +140,27 @@ TEST_F(DrainFaultsTest, AWriteTheDatabaseCannotParseIsDeadLetteredAndTheOthersAr
       {{"reason", "condition text with a NUL byte"}});
   EXPECT_EQ(resolved.status, 200) << resolved.body;
   EXPECT_TRUE(wait_until([&] { return health()["status"] == "healthy"; }, 10s)) << health().dump();
+}
+
+TEST_F(DrainFaultsTest, AnUnreadableDocumentGetsAnIdThatCanBeResolvedButNotReplayed) {
+  redis_->command({"LPUSH", prefix_ + "transaction_buffer", "{not a transaction"});
+  auto good = start_doc();
+  seed_buffer({good});
+  ASSERT_NO_FATAL_FAILURE(start_server());
+  ASSERT_TRUE(wait_until([&] { return applied(good["id"]); }, 15s)) << health().dump();
+
+  auto failed = http_get(port(), "/admin/failed-transactions").json();
+  ASSERT_EQ(failed["items"].size(), 1u) << failed.dump();
+  const std::string id = failed["items"][0]["transaction_id"];
+  EXPECT_TRUE(is_uuid(id)) << "an id operators can name: " << id;
+
+  auto replay = http_request(port(), "POST", "/admin/failed-transactions/" + id + "/replay");
+  EXPECT_EQ(replay.status, 409) << replay.body;
+  EXPECT_NE(replay.body.find("cannot be replayed"), std::string::npos) << replay.body;
+  auto resolve = http_json(port(), "POST", "/admin/failed-transactions/" + id + "/resolve",
+                           {{"reason", "garbage in the buffer"}});
+  EXPECT_EQ(resolve.status, 200) << resolve.body;
+  EXPECT_EQ(failed_count(), 0);
 }
 
 TEST_F(DrainFaultsTest, AReadOnlyMainDatabasePausesTheDrainAndDeadLettersNothing) {

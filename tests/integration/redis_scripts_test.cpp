@@ -201,6 +201,8 @@ TEST_F(RedisScriptsTest, ADeadLetterIsReplayedOnceEvenAfterRedisForgotTheScripts
     ASSERT_TRUE(replayed.ok()) << replayed.error().message;
     EXPECT_EQ(probe_.llen(keys_.buffer()), 1);
     EXPECT_EQ(probe_.llen(keys_.failed()), 0);
+    EXPECT_EQ(probe_.command({"HLEN", keys_.failed_by_id()}).integer, 0)
+        << "the lookup by id forgets a replayed dead letter";
     EXPECT_EQ(state(tx.id), "buffered");
     EXPECT_TRUE(probe_.exists(record)) << "a replay writes the caches again";
 

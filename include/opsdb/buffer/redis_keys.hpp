@@ -25,6 +25,8 @@ class RedisKeys {
   }
   std::string awaiting_replication() const { return prefix_ + "awaiting_replication"; }
   std::string failed() const { return prefix_ + "failed_transactions"; }
+  /// The dead-letter entries again, by transaction id, so one is found without a scan.
+  std::string failed_by_id() const { return prefix_ + "failed_transactions_by_id"; }
   std::string resolved() const { return prefix_ + "resolved_transactions"; }
   std::string processor_lock() const { return prefix_ + "processor_lock"; }
   std::string events() const { return prefix_ + "events"; }

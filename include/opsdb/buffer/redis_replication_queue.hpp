@@ -2,6 +2,7 @@
 
 #include "opsdb/buffer/buffer_options.hpp"
 #include "opsdb/buffer/redis_keys.hpp"
+#include "opsdb/buffer/transaction_caches.hpp"
 #include "opsdb/core/clock.hpp"
 #include "opsdb/processor/replication_queue.hpp"
 #include "opsdb/redis/script.hpp"
@@ -20,6 +21,9 @@ class RedisReplicationQueue final : public ReplicationQueue {
   void mark_replicated(std::vector<std::string> ids, Callback<void> done) override;
 
  private:
+  void run_mark_replicated(const std::vector<std::string>& ids,
+                           const std::vector<TransactionCaches>& caches, Callback<void> done);
+
   redis::RedisClient& redis_;
   BufferOptions options_;
   const Clock& clock_;

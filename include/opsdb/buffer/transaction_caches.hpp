@@ -36,6 +36,19 @@ class TransactionCaches {
   void append_group(const std::string& status_key, const std::string& id,
                     std::vector<std::string>& keys, std::vector<std::string>& args) const;
 
+  /// These caches without their record caches and index entries: what is left once
+  /// `delete_records_and_index` removed those.
+  TransactionCaches overlays_only() const;
+
+  /// Deletes the record caches and index entries of `caches` with plain commands, a bounded
+  /// number of keys per Redis call, one call after the other, so that cleaning up after a
+  /// transaction of thousands of files never blocks Redis for long. Only for transactions that
+  /// have replicated: their caches are no longer needed, whatever happens next. Overlays stay
+  /// with the script that checks which write touched them last.
+  static void delete_records_and_index(redis::RedisClient& redis,
+                                       const std::vector<TransactionCaches>& caches,
+                                       Callback<void> done);
+
   /// The caches of the transactions `ids`, in that order, read in one round trip.
   static void read(redis::RedisClient& redis, const RedisKeys& keys,
                    const std::vector<std::string>& ids,

@@ -1,6 +1,7 @@
 -- Moves the oldest transaction to the dead-letter queue and deletes its caches, only if the
 -- lease is still held and the buffer still ends with it.
--- KEYS: buffer, lease, failed_transactions, then the transaction's cache group.
+-- KEYS: buffer, lease, failed_transactions, failed_transactions_by_id, then the transaction's
+-- cache group.
 -- ARGV: identity, doc, dead-letter entry, error, attempts, events channel, then the group.
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return redis.error_reply('LEASE lost') end
 if redis.call('LINDEX', KEYS[1], -1) ~= ARGV[2] then
@@ -8,7 +9,8 @@ if redis.call('LINDEX', KEYS[1], -1) ~= ARGV[2] then
 end
 redis.call('RPOP', KEYS[1])
 redis.call('LPUSH', KEYS[3], ARGV[3])
-local g = cache_group(4, 7)
+local g = cache_group(5, 7)
+redis.call('HSET', KEYS[4], g.id, ARGV[3])
 clean_caches(g)
 redis.call('HSET', g.status, 'state', 'failed', 'error', ARGV[4], 'attempts', ARGV[5])
 redis.call('PUBLISH', ARGV[6],
