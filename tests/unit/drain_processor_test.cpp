@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "opsdb/core/uuid.hpp"
 #include "opsdb/processor/backoff.hpp"
 #include "opsdb/tx/transaction_builder.hpp"
 #include "support/step_scheduler.hpp"
@@ -230,14 +231,27 @@ TEST_F(DrainProcessorTest, DataErrorKeepsEarlierWritesRetriesAloneThenDeadLetter
 }
 
 TEST_F(DrainProcessorTest, AnInvalidDocumentIsDeadLetteredNotExecuted) {
-  queue_.docs.push_back("{\"id\": \"x\", \"steps\": [{\"op\": \"drop\"}]}");
+  const std::string id = "0b0e6f54-8f3e-4f4e-9d7a-3c1f2a9b7e10";
+  queue_.docs.push_back("{\"id\": \"" + id + "\", \"steps\": [{\"op\": \"drop\"}]}");
   buffer(1);
   processor_.start();
   scheduler_.step();
   scheduler_.run_until_wait();
-  EXPECT_EQ(queue_.dead, std::vector<std::string>{"x"});
+  EXPECT_EQ(queue_.dead, std::vector<std::string>{id});
   EXPECT_EQ(queue_.applied.size(), 1u);
   EXPECT_EQ(db_.batch_sizes, std::vector<std::size_t>{1});
+}
+
+// Operators name a dead letter by a UUID; a document without a readable one gets a new one.
+TEST_F(DrainProcessorTest, ADeadLetterWithoutAUsableIdGetsOne) {
+  queue_.docs.push_back("{\"id\": \"x\", \"steps\": [{\"op\": \"drop\"}]}");
+  queue_.docs.push_back("not JSON at all");
+  processor_.start();
+  scheduler_.step();
+  scheduler_.run_until_wait();
+  ASSERT_EQ(queue_.dead.size(), 2u);
+  for (const auto& id : queue_.dead) EXPECT_TRUE(is_uuid(id)) << id;
+  EXPECT_NE(queue_.dead[0], queue_.dead[1]);
 }
 
 TEST_F(DrainProcessorTest, StopEndsTheLoop) {
