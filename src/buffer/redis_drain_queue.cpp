@@ -32,6 +32,7 @@ RedisDrainQueue::RedisDrainQueue(redis::RedisClient& redis, const BufferOptions&
       keys_(options.site_name),
       acquire_lease_(redis, embedded_lua("acquire_lease")),
       release_lease_(redis, embedded_lua("release_lease")),
+      peek_oldest_(redis, embedded_lua("peek_oldest")),
       mark_applied_(redis, with_cache_groups("mark_applied")),
       count_failure_(redis, embedded_lua("count_failure")),
       dead_letter_(redis, with_cache_groups("dead_letter")) {}
@@ -50,19 +51,17 @@ void RedisDrainQueue::release_lease(Callback<void> done) {
                      status_of(std::move(done)));
 }
 
-void RedisDrainQueue::peek_oldest(std::size_t skip, std::size_t count,
+void RedisDrainQueue::peek_oldest(std::size_t skip, std::size_t count, std::size_t max_bytes,
                                   Callback<std::vector<std::string>> done) {
-  redis_.command({"LRANGE", keys_.buffer(), "-" + std::to_string(skip + count),
-                  "-" + std::to_string(skip + 1)},
-                 [done = std::move(done)](redis::Result r) {
-                   if (!r.ok()) return done(redis::to_error(r));
-                   std::vector<std::string> docs;
-                   // The list runs newest → oldest; the drain wants oldest first.
-                   for (auto it = r.reply.elements.rbegin(); it != r.reply.elements.rend(); ++it) {
-                     docs.push_back(std::move(it->str));
-                   }
-                   done(std::move(docs));
-                 });
+  peek_oldest_.run({keys_.buffer()},
+                   {std::to_string(skip), std::to_string(count), std::to_string(max_bytes)},
+                   [done = std::move(done)](redis::Result r) {
+                     if (!r.ok()) return done(redis::to_error(r));
+                     std::vector<std::string> docs;
+                     docs.reserve(r.reply.elements.size());
+                     for (auto& e : r.reply.elements) docs.push_back(std::move(e.str));
+                     done(std::move(docs));
+                   });
 }
 
 void RedisDrainQueue::mark_applied(std::vector<std::string> docs, std::vector<std::string> ids,

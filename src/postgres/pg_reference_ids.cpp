@@ -5,12 +5,20 @@
 namespace opsdb {
 namespace {
 
-bool is_registry_table(const std::string& table) {
-  return SchemaRegistry::instance().table(table) != nullptr;
+// Table names go into the statement text, so only the tables the registry's foreign keys point
+// to are accepted (reference tables such as obs_unit are not writable, hence not tables of the
+// registry themselves).
+bool is_referenced_table(const std::string& table) {
+  for (const auto& t : SchemaRegistry::instance().tables()) {
+    for (const auto& column : t.columns) {
+      if (column.references && *column.references == table) return true;
+    }
+  }
+  return false;
 }
 
 Error not_a_table(const std::string& table) {
-  return Error{Fault::internal, "'" + table + "' is not a table of the registry", ""};
+  return Error{Fault::internal, "'" + table + "' is not a table the registry refers to", ""};
 }
 
 }  // namespace
@@ -20,7 +28,7 @@ void PgReferenceIds::all(const std::set<std::string>& tables, Callback<IdsByTabl
   std::string sql = "SELECT jsonb_build_object(";
   bool first = true;
   for (const auto& table : tables) {
-    if (!is_registry_table(table)) return done(not_a_table(table));
+    if (!is_referenced_table(table)) return done(not_a_table(table));
     sql += (first ? "'" : ", '") + table + "', (SELECT coalesce(jsonb_agg(id), '[]'::jsonb) FROM " +
            table + ")";
     first = false;
@@ -39,7 +47,7 @@ void PgReferenceIds::all(const std::set<std::string>& tables, Callback<IdsByTabl
 }
 
 void PgReferenceIds::exists(const std::string& table, long long id, Callback<bool> done) {
-  if (!is_registry_table(table)) return done(not_a_table(table));
+  if (!is_referenced_table(table)) return done(not_a_table(table));
   db_.query({"SELECT to_jsonb(count(*))::text FROM " + table + " WHERE id = $1::bigint",
              {std::to_string(id)}},
             [done = std::move(done)](Result<nlohmann::json> r) {

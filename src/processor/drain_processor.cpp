@@ -108,7 +108,7 @@ void DrainProcessor::tick() {
       return next(options_.interval);
     }
     if (auto docs = take_prefetched()) return drain(std::move(*docs));
-    queue_.peek_oldest(0, batch_limit_.load(),
+    queue_.peek_oldest(0, batch_limit_.load(), options_.batch_bytes,
                        guarded([this](Result<std::vector<std::string>> docs) {
                          if (!docs.ok()) return wait_for_redis(docs.error());
                          drain(std::move(*docs));
@@ -182,7 +182,7 @@ void DrainProcessor::prefetch(std::size_t in_flight) {
     generation = ++prefetch_generation_;
     prefetched_.reset();
   }
-  queue_.peek_oldest(in_flight, batch_limit_.load(),
+  queue_.peek_oldest(in_flight, batch_limit_.load(), options_.batch_bytes,
                      [this, generation](Result<std::vector<std::string>> docs) {
                        std::lock_guard lock(prefetch_mutex_);
                        if (generation != prefetch_generation_ || !docs.ok()) return;

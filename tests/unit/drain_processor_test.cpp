@@ -41,13 +41,18 @@ class FakeQueue final : public DrainQueue {
 
   void acquire_lease(Callback<bool> done) override { done(true); }
   void release_lease(Callback<void> done) override { done({}); }
-  void peek_oldest(std::size_t skip, std::size_t count,
+  void peek_oldest(std::size_t skip, std::size_t count, std::size_t max_bytes,
                    Callback<std::vector<std::string>> done) override {
     ++peeks;
     if (skip == 0) ++peeks_from_oldest;
-    const auto from = std::min(skip, docs.size());
-    const auto to = std::min(skip + count, docs.size());
-    done(std::vector<std::string>(docs.begin() + from, docs.begin() + to));
+    std::vector<std::string> out;
+    std::size_t bytes = 0;
+    for (auto i = skip; i < docs.size() && out.size() < count; ++i) {
+      if (!out.empty() && bytes + docs[i].size() > max_bytes) break;
+      bytes += docs[i].size();
+      out.push_back(docs[i]);
+    }
+    done(std::move(out));
   }
   int peeks = 0;
   int peeks_from_oldest = 0;
@@ -455,7 +460,8 @@ class SilentQueue final : public DrainQueue {
  public:
   void acquire_lease(Callback<bool> done) override { done(true); }
   void release_lease(Callback<void> done) override { done({}); }
-  void peek_oldest(std::size_t, std::size_t, Callback<std::vector<std::string>>) override {}
+  void peek_oldest(std::size_t, std::size_t, std::size_t,
+                   Callback<std::vector<std::string>>) override {}
   void mark_applied(std::vector<std::string>, std::vector<std::string>, Lsn,
                     Callback<void>) override {}
   void count_failure(const std::string&, const std::string&, Callback<int>) override {}

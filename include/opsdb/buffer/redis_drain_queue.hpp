@@ -18,7 +18,7 @@ class RedisDrainQueue final : public DrainQueue {
   RedisDrainQueue(redis::RedisClient& redis, const BufferOptions& options, const Clock& clock);
 
   void acquire_lease(Callback<bool> done) override;
-  void peek_oldest(std::size_t skip, std::size_t count,
+  void peek_oldest(std::size_t skip, std::size_t count, std::size_t max_bytes,
                    Callback<std::vector<std::string>> done) override;
   void mark_applied(std::vector<std::string> docs, std::vector<std::string> ids, Lsn lsn,
                     Callback<void> done) override;
@@ -37,6 +37,7 @@ class RedisDrainQueue final : public DrainQueue {
   RedisKeys keys_;
   redis::Script acquire_lease_;
   redis::Script release_lease_;
+  redis::Script peek_oldest_;
   redis::Script mark_applied_;
   redis::Script count_failure_;
   redis::Script dead_letter_;

@@ -18,9 +18,9 @@ class DrainQueue {
   /// Takes or renews the single-drainer lease; true when this process holds it.
   virtual void acquire_lease(Callback<bool> done) = 0;
 
-  /// `count` transaction documents, oldest first, without removing them, after skipping the
-  /// `skip` oldest.
-  virtual void peek_oldest(std::size_t skip, std::size_t count,
+  /// Up to `count` transaction documents, oldest first, without removing them, after skipping
+  /// the `skip` oldest; past the first, no more than `max_bytes` of them.
+  virtual void peek_oldest(std::size_t skip, std::size_t count, std::size_t max_bytes,
                            Callback<std::vector<std::string>> done) = 0;
 
   /// Removes exactly `docs` (the oldest, oldest first) from the buffer and marks `ids` applied
