@@ -106,17 +106,21 @@ class FakeMainDb final : public TransactionApplier {
   }
 };
 
+// Short delays and small batches, so every rule shows in a few steps.
+DrainOptions test_options(int batch_size) {
+  DrainOptions o;
+  o.retry_attempts = 3;
+  o.retry_delay = milliseconds(200);
+  o.max_delay = milliseconds(1000);
+  o.interval = milliseconds(50);
+  o.batch_size = batch_size;
+  o.stall_timeout = milliseconds(10'000);
+  return o;
+}
+
 class DrainProcessorTest : public ::testing::Test {
  protected:
-  static DrainOptions options() {
-    DrainOptions o;
-    o.retry_attempts = 3;
-    o.retry_delay = milliseconds(200);
-    o.max_delay = milliseconds(1000);
-    o.interval = milliseconds(50);
-    o.batch_size = 10;
-    return o;
-  }
+  static DrainOptions options() { return test_options(10); }
 
   std::string buffer(int n = 1) {
     std::string last;
@@ -312,16 +316,7 @@ class FussyMainDb final : public TransactionApplier {
 
 class DrainFaultTest : public ::testing::Test {
  protected:
-  static DrainOptions options() {
-    DrainOptions o;
-    o.retry_attempts = 3;
-    o.retry_delay = milliseconds(200);
-    o.max_delay = milliseconds(1000);
-    o.interval = milliseconds(50);
-    o.batch_size = 16;
-    o.stall_timeout = milliseconds(10'000);
-    return o;
-  }
+  static DrainOptions options() { return test_options(16); }
 
   std::vector<std::string> buffer(int n) {
     std::vector<std::string> ids;
