@@ -65,20 +65,19 @@ void add_observation_routes(http::Router& router, const ApiServices& s) {
                                    {"conditions", "object", false},
                                    {"instrument_module_configurations", "array", false}},
                    .response_shape = "write_receipt"},
-                  [](auto& b, auto& r, auto&) { return b.start_observation(parse_body(r.body)); }));
-  router.add(write_route(s,
-                         {.method = "PUT",
-                          .pattern = "/executed_obs_units/{id}/finish",
-                          .role = Role::observer,
-                          .success_status = 200,
-                          .summary = "Finish an observation",
-                          .body_fields = {{"status", "string", true},
-                                          {"end_time", "timestamp", false},
-                                          {"reason", "string", false}},
-                          .response_shape = "write_receipt"},
-                         [](auto& b, auto& r, auto& p) {
-                           return b.finish_observation(p.at("id"), parse_body(r.body));
-                         }));
+                  [](auto& b, auto& r, auto&) { return b.start_observation(b.parse(r.body)); }));
+  router.add(write_route(
+      s,
+      {.method = "PUT",
+       .pattern = "/executed_obs_units/{id}/finish",
+       .role = Role::observer,
+       .success_status = 200,
+       .summary = "Finish an observation",
+       .body_fields = {{"status", "string", true},
+                       {"end_time", "timestamp", false},
+                       {"reason", "string", false}},
+       .response_shape = "write_receipt"},
+      [](auto& b, auto& r, auto& p) { return b.finish_observation(p.at("id"), b.parse(r.body)); }));
   router.add(write_route(
       s,
       {.method = "PUT",
@@ -88,7 +87,7 @@ void add_observation_routes(http::Router& router, const ApiServices& s) {
        .summary = "Change the status of an observation (recorded in its history)",
        .body_fields = {{"status", "string", true}, {"reason", "string", false}},
        .response_shape = "write_receipt"},
-      [](auto& b, auto& r, auto& p) { return b.change_status(p.at("id"), parse_body(r.body)); }));
+      [](auto& b, auto& r, auto& p) { return b.change_status(p.at("id"), b.parse(r.body)); }));
   router.add(write_route(s,
                          {.method = "POST",
                           .pattern = "/executed_obs_units/{id}/instrument_configurations",
@@ -100,7 +99,7 @@ void add_observation_routes(http::Router& router, const ApiServices& s) {
                                           {"recorded_at", "timestamp", false}},
                           .response_shape = "write_receipt"},
                          [](auto& b, auto& r, auto& p) {
-                           return b.add_instrument_configuration(p.at("id"), parse_body(r.body));
+                           return b.add_instrument_configuration(p.at("id"), b.parse(r.body));
                          }));
   router.add(
       {.method = "GET",

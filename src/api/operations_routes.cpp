@@ -54,8 +54,8 @@ std::size_t failed_limit(const Request& r) {
   return limit;
 }
 
-std::string resolve_reason(const Request& r) {
-  auto body = parse_body(r.body);
+std::string resolve_reason(const TransactionBuilder& builder, const Request& r) {
+  auto body = builder.parse(r.body);
   if (!body.is_object() || !body.contains("reason") || !body["reason"].is_string() ||
       body["reason"].get<std::string>().empty()) {
     throw ApiError(ErrorKind::bad_request,
@@ -138,7 +138,7 @@ void add_buffer_routes(http::Router& router, const ApiServices& s) {
        .handler =
            [&s](const RequestContext&, const Request& r, const PathParams& p, Respond respond) {
              auto id = path_uuid(p.at("tx_id"), "transaction id");
-             s.dead_letters->resolve(id, resolve_reason(r),
+             s.dead_letters->resolve(id, resolve_reason(s.builder, r),
                                      answer_dead_letter(std::move(respond), id, "resolved"));
            },
        .success_status = 200,

@@ -23,16 +23,15 @@ std::vector<BodyField> file_fields() {
 }  // namespace
 
 void add_raw_data_file_routes(http::Router& router, const ApiServices& s) {
-  router.add(
-      write_route(s,
-                  {.method = "POST",
-                   .pattern = "/raw_data_files/",
-                   .role = Role::observer,
-                   .success_status = 201,
-                   .summary = "Register a raw data file",
-                   .body_fields = file_fields(),
-                   .response_shape = "write_receipt"},
-                  [](auto& b, auto& r, auto&) { return b.register_file(parse_body(r.body)); }));
+  router.add(write_route(s,
+                         {.method = "POST",
+                          .pattern = "/raw_data_files/",
+                          .role = Role::observer,
+                          .success_status = 201,
+                          .summary = "Register a raw data file",
+                          .body_fields = file_fields(),
+                          .response_shape = "write_receipt"},
+                         [](auto& b, auto& r, auto&) { return b.register_file(b.parse(r.body)); }));
   router.add(
       write_route(s,
                   {.method = "POST",
@@ -43,7 +42,7 @@ void add_raw_data_file_routes(http::Router& router, const ApiServices& s) {
                    .body_fields = file_fields(),
                    .body_is_array = true,
                    .response_shape = "bulk_write_receipt"},
-                  [](auto& b, auto& r, auto&) { return b.register_files(parse_body(r.body)); }));
+                  [](auto& b, auto& r, auto&) { return b.register_files(b.parse(r.body)); }));
   router.add({.method = "GET",
               .pattern = "/raw_data_files/{id}",
               .role = Role::viewer,

@@ -22,17 +22,19 @@ void add_raw_data_package_routes(http::Router& router, const ApiServices& s) {
                                    {"metadata", "object", false},
                                    {"raw_data_file_ids", "array", false}},
                    .response_shape = "write_receipt"},
-                  [](auto& b, auto& r, auto&) { return b.create_package(parse_body(r.body)); }));
-  router.add(write_route(
-      s,
-      {.method = "PUT",
-       .pattern = "/raw_data_package/{id}/finalize",
-       .role = Role::observer,
-       .success_status = 200,
-       .summary = "Mark a raw data package complete",
-       .body_fields = {{"size_bytes", "integer", false}, {"checksum", "string", false}},
-       .response_shape = "write_receipt"},
-      [](auto& b, auto& r, auto& p) { return b.finalize_package(p.at("id"), optional_body(r)); }));
+                  [](auto& b, auto& r, auto&) { return b.create_package(b.parse(r.body)); }));
+  router.add(
+      write_route(s,
+                  {.method = "PUT",
+                   .pattern = "/raw_data_package/{id}/finalize",
+                   .role = Role::observer,
+                   .success_status = 200,
+                   .summary = "Mark a raw data package complete",
+                   .body_fields = {{"size_bytes", "integer", false}, {"checksum", "string", false}},
+                   .response_shape = "write_receipt"},
+                  [](auto& b, auto& r, auto& p) {
+                    return b.finalize_package(p.at("id"), optional_body(b, r));
+                  }));
   router.add({.method = "GET",
               .pattern = "/raw_data_package/{id}",
               .role = Role::viewer,

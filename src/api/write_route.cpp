@@ -27,8 +27,8 @@ http::Route write_route(const ApiServices& s, http::Route contract, BuildWrite b
   return contract;
 }
 
-nlohmann::json optional_body(const http::Request& request) {
-  return request.body.empty() ? nlohmann::json::object() : parse_body(request.body);
+nlohmann::json optional_body(const TransactionBuilder& builder, const http::Request& request) {
+  return request.body.empty() ? nlohmann::json::object() : builder.parse(request.body);
 }
 
 }  // namespace opsdb

@@ -18,6 +18,6 @@ using BuildWrite = std::function<BuiltWrite(const TransactionBuilder&, const htt
 http::Route write_route(const ApiServices& services, http::Route contract, BuildWrite build);
 
 /// Body of a request whose fields are all optional: an empty body means no fields.
-nlohmann::json optional_body(const http::Request& request);
+nlohmann::json optional_body(const TransactionBuilder& builder, const http::Request& request);
 
 }  // namespace opsdb

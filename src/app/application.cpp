@@ -191,7 +191,7 @@ int serve(const Config& config) {
   if (secondary)
     site = std::make_unique<SecondarySite>(io, config, main_db, reads, scheduler, clock);
   DirectWriter direct(main_db);
-  TransactionBuilder builder(config.site_name, clock);
+  TransactionBuilder builder(config.site_name, clock, config.http_json_max_depth);
   PgDatabaseProbe probe(reads);
   HealthMonitor health(probe);
   PgReferenceIds reference_ids(reads);

@@ -44,5 +44,15 @@ TEST_F(HostileInputTest, TextTheDatabaseCannotStoreIsRefusedBeforeBuffering) {
   EXPECT_EQ(redis_->llen(prefix_ + "transaction_buffer"), 0);
 }
 
+TEST_F(HostileInputTest, TheNestingLimitIsTheConfiguredOne) {
+  ASSERT_NO_FATAL_FAILURE(start_server({{"HTTP_JSON_MAX_DEPTH", "3"}}));
+  expect_refused("/executed_obs_units/start",
+                 R"({"obs_unit_id": 1, "conditions": {"a": {"b": {"c": 1}}}})");
+  auto r = http_request(port(), "POST", "/executed_obs_units/start",
+                        R"({"obs_unit_id": 1, "conditions": {"a": {"b": 1}}})",
+                        {{"Content-Type", "application/json"}});
+  EXPECT_EQ(r.status, 201) << r.body;
+}
+
 }  // namespace
 }  // namespace opsdb::test

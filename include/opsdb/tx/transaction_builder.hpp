@@ -8,6 +8,13 @@
 
 namespace opsdb {
 
+/// Nesting a request body may have (objects and arrays inside each other).
+inline constexpr std::size_t kDefaultMaxJsonDepth = 64;
+
+/// Parses a request body as JSON; throws ApiError(bad_request) with the parser's position, for
+/// nesting deeper than `max_depth`, or for a number no double can hold.
+nlohmann::json parse_body(const std::string& body, std::size_t max_depth = kDefaultMaxJsonDepth);
+
 /// A validated client write, ready to be executed or buffered.
 struct BuiltWrite {
   Transaction tx;
@@ -20,8 +27,12 @@ struct BuiltWrite {
 /// Invalid input throws ApiError(bad_request) listing every problem in `details`.
 class TransactionBuilder {
  public:
-  TransactionBuilder(std::string site, const Clock& clock)
-      : site_(std::move(site)), clock_(clock) {}
+  TransactionBuilder(std::string site, const Clock& clock,
+                     std::size_t max_json_depth = kDefaultMaxJsonDepth)
+      : site_(std::move(site)), clock_(clock), max_json_depth_(max_json_depth) {}
+
+  /// Parses a request body with this builder's nesting limit (see `parse_body`).
+  nlohmann::json parse(const std::string& body) const { return parse_body(body, max_json_depth_); }
 
   BuiltWrite start_observation(const nlohmann::json& body) const;
   BuiltWrite finish_observation(const std::string& id, const nlohmann::json& body) const;
@@ -37,14 +48,8 @@ class TransactionBuilder {
 
   std::string site_;
   const Clock& clock_;
+  std::size_t max_json_depth_;
 };
-
-/// Nesting a request body may have (objects and arrays inside each other).
-inline constexpr std::size_t kDefaultMaxJsonDepth = 64;
-
-/// Parses a request body as JSON; throws ApiError(bad_request) with the parser's position, for
-/// nesting deeper than `max_depth`, or for a number no double can hold.
-nlohmann::json parse_body(const std::string& body, std::size_t max_depth = kDefaultMaxJsonDepth);
 
 /// Checks a path segment is a UUID and returns it normalised; throws ApiError(bad_request).
 std::string path_uuid(const std::string& segment, const char* what);
