@@ -64,15 +64,7 @@ class RedisScriptsTest : public ::testing::Test {
     return o;
   }
 
-  static redis::RedisOptions client_options() {
-    auto config = stack_config();
-    redis::RedisOptions o;
-    o.host = config.redis_host;
-    o.port = config.redis_port;
-    o.password = config.redis_password;
-    o.command_timeout = std::chrono::seconds(5);
-    return o;
-  }
+  static redis::RedisOptions client_options() { return stack_redis_options(); }
 
   // Makes Redis forget every loaded script, as a restart does.
   void forget_scripts() { probe_.command({"SCRIPT", "FLUSH"}); }

@@ -33,15 +33,7 @@ struct RedisProbe::Impl {
     work.reset();
     thread.join();
   }
-  static redis::RedisOptions options() {
-    auto config = stack_config();
-    redis::RedisOptions o;
-    o.host = config.redis_host;
-    o.port = config.redis_port;
-    o.password = config.redis_password;
-    o.command_timeout = std::chrono::seconds(5);
-    return o;
-  }
+  static redis::RedisOptions options() { return stack_redis_options(); }
 
   boost::asio::io_context io;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work;

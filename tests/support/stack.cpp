@@ -17,6 +17,16 @@ Config stack_config() {
   return config;
 }
 
+redis::RedisOptions stack_redis_options() {
+  auto config = stack_config();
+  redis::RedisOptions o;
+  o.host = config.redis_host;
+  o.port = config.redis_port;
+  o.password = config.redis_password;
+  o.command_timeout = std::chrono::seconds(5);
+  return o;
+}
+
 DbConfig superuser(const DbConfig& db) {
   DbConfig su = db;
   const char* socket_dir = std::getenv("STACK_PG_SOCKET_DIR");

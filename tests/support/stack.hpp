@@ -4,11 +4,15 @@
 #include <string>
 
 #include "opsdb/config/config.hpp"
+#include "opsdb/redis/redis_client.hpp"
 
 namespace opsdb::test {
 
 /// The local stack's addresses as exported by `scripts/stack.sh env` (defaults otherwise).
 Config stack_config();
+
+/// The stack's Redis for test clients, with a generous command deadline.
+redis::RedisOptions stack_redis_options();
 
 /// `db` reached as the PostgreSQL superuser over the stack's Unix socket (root only), for
 /// tests that operate the server itself (pause replay, ...).
