@@ -17,6 +17,9 @@ namespace opsdb {
 /// loop — each callback that continues it — runs through `guard`: a step that throws is logged
 /// with the loop's name, counted, and handed to `recover` (which reschedules the loop) instead
 /// of ending the loop silently. A loop that finishes no step for `stall_timeout` is stalled.
+///
+/// Convention the loops keep: scheduling the next step is the last thing a step does, so a step
+/// that throws has not scheduled one yet and `recover` never starts a second loop.
 class LoopSupervisor {
  public:
   LoopSupervisor(std::string loop_name, const Clock& clock, std::chrono::milliseconds stall_timeout)
