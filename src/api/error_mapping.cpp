@@ -36,7 +36,18 @@ ApiError buffer_error(const Error& error) {
 }  // namespace
 
 ApiError to_api_error(const Error& error, Dependency dependency) {
-  return dependency == Dependency::database ? database_error(error) : buffer_error(error);
+  switch (dependency) {
+    case Dependency::database:
+      return database_error(error);
+    case Dependency::buffer:
+      return buffer_error(error);
+    case Dependency::local_database:
+      break;
+  }
+  if (error.is(Fault::rejected)) return database_error(error);
+  return ApiError(ErrorKind::unavailable,
+                  "the local database (the replica this site reads from) is unreachable, so the "
+                  "answer cannot be complete; try again later");
 }
 
 }  // namespace opsdb

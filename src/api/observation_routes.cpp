@@ -15,15 +15,15 @@ using http::Respond;
 using http::Role;
 
 void read_page(const ApiServices& s, const ObservationFilter& filter, Respond respond) {
-  s.reads.observations(filter, [respond = std::move(respond),
-                                limit = filter.limit](Result<std::vector<ReadStore::Record>> r) {
-    if (!r.ok()) return respond_error(respond, r.error(), Dependency::database);
-    auto page = make_observation_page(std::move(*r), limit);
+  s.reads.observations(filter, [respond = std::move(respond), dependency = s.read_dependency()](
+                                   Result<Read<ObservationPage>> r) {
+    if (!r.ok()) return respond_error(respond, r.error(), dependency);
+    auto& page = r->value;
     const auto count = page.items.size();
     nlohmann::json next = page.next_cursor ? nlohmann::json(*page.next_cursor) : nullptr;
-    respond(json_response(
-        200,
-        {{"items", std::move(page.items)}, {"count", count}, {"next_cursor", std::move(next)}}));
+    respond(read_response(
+        {{"items", std::move(page.items)}, {"count", count}, {"next_cursor", std::move(next)}},
+        r->buffer_unavailable));
   });
 }
 
@@ -34,7 +34,7 @@ void read_observation_or_page(const ApiServices& s, const Request& r, const Path
   const auto& id = p.at("id");
   if (is_uuid(id)) {
     s.reads.observation(normalize_uuid(id),
-                        answer_record(std::move(respond), "executed_obs_unit",
+                        answer_record(std::move(respond), s.read_dependency(),
                                       "executed_obs_unit " + id + " does not exist"));
     return;
   }

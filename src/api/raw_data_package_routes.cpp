@@ -43,7 +43,7 @@ void add_raw_data_package_routes(http::Router& router, const ApiServices& s) {
                        http::Respond respond) {
                     auto id = path_uuid(p.at("id"), "raw_data_package id");
                     s.reads.raw_data_package(
-                        id, answer_record(std::move(respond), "raw_data_package",
+                        id, answer_record(std::move(respond), s.read_dependency(),
                                           "raw_data_package " + id + " does not exist"));
                   },
               .success_status = 200,

@@ -1,7 +1,6 @@
 #include "responses.hpp"
 
 #include "opsdb/http/router.hpp"
-#include "opsdb/query/record_normalization.hpp"
 
 namespace opsdb {
 
@@ -16,15 +15,20 @@ void respond_error(const http::Respond& respond, const Error& error, Dependency 
   respond(http::error_response(to_api_error(error, dependency)));
 }
 
-Callback<std::optional<ReadStore::Record>> answer_record(http::Respond respond, const char* table,
-                                                         std::string not_found) {
-  return [respond = std::move(respond), table,
-          not_found = std::move(not_found)](Result<std::optional<ReadStore::Record>> r) {
-    if (!r.ok()) return respond_error(respond, r.error(), Dependency::database);
-    if (!*r) return respond(http::error_response(ApiError(ErrorKind::not_found, not_found)));
-    auto doc = std::move(**r);
-    normalize_record(table, doc);
-    respond(json_response(200, doc));
+http::Response read_response(const nlohmann::json& body, bool buffer_unavailable) {
+  auto response = json_response(200, body);
+  if (buffer_unavailable) response.headers.emplace_back(kBufferHeader, "unavailable");
+  return response;
+}
+
+Callback<Read<std::optional<SmartQuery::Record>>> answer_record(http::Respond respond,
+                                                                Dependency dependency,
+                                                                std::string not_found) {
+  return [respond = std::move(respond), dependency,
+          not_found = std::move(not_found)](Result<Read<std::optional<SmartQuery::Record>>> r) {
+    if (!r.ok()) return respond_error(respond, r.error(), dependency);
+    if (!r->value) return respond(http::error_response(ApiError(ErrorKind::not_found, not_found)));
+    respond(read_response(*r->value, r->buffer_unavailable));
   };
 }
 

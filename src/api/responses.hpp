@@ -6,7 +6,7 @@
 
 #include "opsdb/api/error_mapping.hpp"
 #include "opsdb/http/message.hpp"
-#include "opsdb/query/read_store.hpp"
+#include "opsdb/query/smart_query.hpp"
 
 namespace opsdb {
 
@@ -16,8 +16,17 @@ http::Response json_response(int status, const nlohmann::json& body);
 /// Answers with the error a failed port operation means for the client.
 void respond_error(const http::Respond& respond, const Error& error, Dependency dependency);
 
-/// Answers a read of one record of `table`: 404 with `not_found` when there is none.
-Callback<std::optional<ReadStore::Record>> answer_record(http::Respond respond, const char* table,
-                                                         std::string not_found);
+/// The header that tells a client a read could not consult the buffer, so writes still pending
+/// at this site may be missing from it.
+inline constexpr const char* kBufferHeader = "X-Opsdb-Buffer";
+
+/// A read's JSON answer, marked with kBufferHeader when the buffer was unavailable.
+http::Response read_response(const nlohmann::json& body, bool buffer_unavailable);
+
+/// Answers a read of one record: 404 with `not_found` when there is none; a failure of the
+/// database the read needed is blamed on `dependency`.
+Callback<Read<std::optional<SmartQuery::Record>>> answer_record(http::Respond respond,
+                                                                Dependency dependency,
+                                                                std::string not_found);
 
 }  // namespace opsdb

@@ -13,6 +13,7 @@
 #include "opsdb/api/direct_writer.hpp"
 #include "opsdb/api/routes.hpp"
 #include "opsdb/buffer/redis_buffer_inspector.hpp"
+#include "opsdb/buffer/redis_buffered_records.hpp"
 #include "opsdb/buffer/redis_dead_letters.hpp"
 #include "opsdb/buffer/redis_drain_queue.hpp"
 #include "opsdb/buffer/redis_replication_queue.hpp"
@@ -124,6 +125,7 @@ struct SecondarySite {
         options(buffer_options(config)),
         write_buffer(redis, options),
         inspector(redis, options, clock),
+        buffered_records(redis, RedisKeys(options.site_name)),
         dead_letters(redis, options, clock),
         drain_queue(drain_redis, options, clock),
         replication_queue(drain_redis, options, clock),
@@ -162,6 +164,7 @@ struct SecondarySite {
   BufferOptions options;
   RedisWriteBuffer write_buffer;
   RedisBufferInspector inspector;
+  RedisBufferedRecords buffered_records;
   RedisDeadLetters dead_letters;
   RedisDrainQueue drain_queue;
   RedisReplicationQueue replication_queue;
@@ -197,9 +200,10 @@ int serve(const Config& config) {
   PgReferenceIds reference_ids(reads);
   ReferenceCheck references(reference_ids);
   PgReadStore read_store(reads);
+  SmartQuery smart_query(read_store, site ? &site->buffered_records : nullptr);
   ApiServices services{
-      config,     builder, secondary ? static_cast<WriteSink&>(site->writer) : direct,
-      read_store, health,  references};
+      config,      builder, secondary ? static_cast<WriteSink&>(site->writer) : direct,
+      smart_query, health,  references};
   if (site) {
     services.buffer = &site->inspector;
     services.dead_letters = &site->dead_letters;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "opsdb/buffer/transaction_caches.hpp"
+#include "opsdb/core/timestamp.hpp"
 #include "opsdb/schema/schema_registry.hpp"
 
 namespace opsdb {
@@ -12,6 +13,12 @@ std::string value_text(const nlohmann::json& v) {
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
+std::int64_t order_score(const Table& table, const nlohmann::json& row) {
+  auto it = row.find(table.order_column);
+  if (it == row.end() || !it->is_string()) return 0;
+  return epoch_microseconds(it->get<std::string>()).value_or(0);
+}
+
 }  // namespace
 
 std::vector<redis::Command> enqueue_commands(const RedisKeys& keys, const Transaction& tx) {
@@ -19,16 +26,29 @@ std::vector<redis::Command> enqueue_commands(const RedisKeys& keys, const Transa
   cmds.push_back({"LPUSH", {keys.buffer()}, {tx.to_json().dump()}});
   TransactionCaches caches;
   const auto& registry = SchemaRegistry::instance();
+  // Index sets are sorted by the record's order column, so a list reads one page of them, not
+  // all; an entry written by an update does not know that time and scores 0 (NX: it never
+  // moves an entry its insert scored).
+  auto add_to_index = [&](std::string key, const std::string& id, const std::string& score,
+                          bool from_update) {
+    if (from_update) {
+      cmds.push_back({"ZADD", {key}, {"NX", score, id}});
+    } else {
+      cmds.push_back({"ZADD", {key}, {score, id}});
+    }
+    caches.add_index(std::move(key), id);
+  };
   auto cache_row = [&](const Table& table, const nlohmann::json& row) {
     const std::string id = row.at("id").get<std::string>();
     auto key = keys.record(table.name, id);
     cmds.push_back({"SET", {key}, {row.dump()}});
     caches.add_record(std::move(key));
+    const std::string score = std::to_string(order_score(table, row));
+    if (table.listed) add_to_index(keys.listing(table.name), id, score, false);
     for (const auto& column : table.columns) {
       if (!column.indexed || !row.contains(column.name) || row[column.name].is_null()) continue;
-      auto index_key = keys.index(table.name, column.name, value_text(row[column.name]));
-      cmds.push_back({"SADD", {index_key}, {id}});
-      caches.add_index(std::move(index_key), id);
+      add_to_index(keys.index(table.name, column.name, value_text(row[column.name])), id, score,
+                   false);
     }
   };
   for (const auto& step : tx.steps) {
@@ -51,6 +71,12 @@ std::vector<redis::Command> enqueue_commands(const RedisKeys& keys, const Transa
         hset.args.push_back(tx.id);
         cmds.push_back(std::move(hset));
         caches.add_overlay(std::move(key));
+        // So that a filter on the new value finds a record whose row is elsewhere.
+        for (const auto& [column, value] : step.set.items()) {
+          const Column* c = table.column(column);
+          if (c == nullptr || !c->indexed || value.is_null()) continue;
+          add_to_index(keys.index(table.name, column, value_text(value)), step.id, "0", true);
+        }
         break;
       }
     }

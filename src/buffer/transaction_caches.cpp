@@ -92,7 +92,7 @@ void TransactionCaches::delete_records_and_index(redis::RedisClient& redis,
       }
       add(std::move(del));
     }
-    for (const auto& [key, member] : c.index_) add({"SREM", key, member});
+    for (const auto& [key, member] : c.index_) add({"ZREM", key, member});
   }
   run_chunks(redis, std::move(chunks), 0, std::move(done));
 }

@@ -86,4 +86,10 @@ std::optional<std::string> canonical_timestamp(std::string_view text) {
   return format_timestamp(*t);
 }
 
+std::optional<std::int64_t> epoch_microseconds(std::string_view text) {
+  auto t = parse_timestamp(text);
+  if (!t) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::microseconds>(t->time_since_epoch()).count();
+}
+
 }  // namespace opsdb

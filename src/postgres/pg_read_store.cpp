@@ -1,5 +1,7 @@
 #include "opsdb/postgres/pg_read_store.hpp"
 
+#include "opsdb/schema/schema_registry.hpp"
+
 namespace opsdb {
 namespace {
 
@@ -25,8 +27,19 @@ WHERE ($1::integer IS NULL OR e.obs_unit_id = $1::integer)
   AND ($3::timestamptz IS NULL OR e.start_time >= $3::timestamptz)
   AND ($4::timestamptz IS NULL OR e.start_time < $4::timestamptz)
   AND ($5::timestamptz IS NULL OR (e.start_time, e.id) < ($5::timestamptz, $6::uuid))
+  AND ($8::uuid[] IS NULL OR e.id = ANY($8::uuid[]))
 ORDER BY e.start_time DESC, e.id DESC
 LIMIT $7::integer)sql";
+
+// The text form of a uuid[] parameter (the ids were checked as UUIDs by their source).
+std::string uuid_array(const std::vector<std::string>& ids) {
+  std::string text = "{";
+  for (const auto& id : ids) {
+    if (text.size() > 1) text += ',';
+    text += id;
+  }
+  return text + "}";
+}
 
 constexpr const char* kRawDataFileById =
     "SELECT to_jsonb(f)::text FROM raw_data_file f WHERE f.id = $1::uuid";
@@ -52,13 +65,45 @@ void PgReadStore::observation(const std::string& id, Callback<std::optional<Reco
 }
 
 void PgReadStore::observations(const ObservationFilter& f, Callback<std::vector<Record>> done) {
+  fetch_observations(f, std::nullopt, f.limit + 1, std::move(done));
+}
+
+void PgReadStore::observations_among(const std::vector<std::string>& ids,
+                                     const ObservationFilter& f,
+                                     Callback<std::vector<Record>> done) {
+  if (ids.empty()) return done(std::vector<Record>{});
+  fetch_observations(f, uuid_array(ids), static_cast<int>(ids.size()), std::move(done));
+}
+
+void PgReadStore::fetch_observations(const ObservationFilter& f, std::optional<std::string> ids,
+                                     int limit, Callback<std::vector<Record>> done) {
   std::optional<std::string> cursor_time, cursor_id;
   if (f.cursor) std::tie(cursor_time, cursor_id) = cursor_position(*f.cursor);
   std::optional<std::string> obs_unit_id;
   if (f.obs_unit_id) obs_unit_id = std::to_string(*f.obs_unit_id);
   SqlQuery query{kObservations,
                  {obs_unit_id, f.status, f.since, f.until, cursor_time, cursor_id,
-                  std::to_string(f.limit + 1)}};
+                  std::to_string(limit), std::move(ids)}};
+  db_.query(std::move(query), [done = std::move(done)](Result<nlohmann::json> r) {
+    if (!r.ok()) return done(r.error());
+    std::vector<Record> rows;
+    rows.reserve(r->size());
+    for (auto& row : *r) rows.push_back(std::move(row));
+    done(std::move(rows));
+  });
+}
+
+void PgReadStore::rows(const std::string& table, const std::vector<std::string>& ids,
+                       Callback<std::vector<Record>> done) {
+  if (ids.empty()) return done(std::vector<Record>{});
+  // The identifier comes from the compiled-in registry, never from the caller's text.
+  const Table* known = SchemaRegistry::instance().table(table);
+  if (known == nullptr) {
+    return done(Error{Fault::internal, "no table '" + table + "' in the schema registry", ""});
+  }
+  SqlQuery query{"SELECT to_jsonb(t)::text FROM " + known->name +
+                     " t WHERE t.id = ANY($1::uuid[])",
+                 {uuid_array(ids)}};
   db_.query(std::move(query), [done = std::move(done)](Result<nlohmann::json> r) {
     if (!r.ok()) return done(r.error());
     std::vector<Record> rows;

@@ -38,10 +38,14 @@ Column references(Column c, std::string table) {
   return c;
 }
 
-// A foreign key that list queries filter by, so buffered records get an index set on it.
-Column indexed_reference(Column c, std::string table) {
+// A column reads find buffered records by.
+Column indexed(Column c) {
   c.indexed = true;
-  return references(std::move(c), std::move(table));
+  return c;
+}
+
+Column indexed_reference(Column c, std::string table) {
+  return indexed(references(std::move(c), std::move(table)));
 }
 
 std::vector<Table> project_tables() {
@@ -49,21 +53,25 @@ std::vector<Table> project_tables() {
   return {
       {"executed_obs_unit",
        {col("id", T::uuid), indexed_reference(col("obs_unit_id", T::integer), "obs_unit"),
-        updatable(one_of(col("status", T::text), kObservationStatuses)),
+        indexed(updatable(one_of(col("status", T::text), kObservationStatuses))),
         col("start_time", T::timestamptz), updatable(nullable(col("end_time", T::timestamptz))),
         col("conditions", T::json_object), col("created_at", T::timestamptz),
-        updatable(col("updated_at", T::timestamptz))}},
+        updatable(col("updated_at", T::timestamptz))},
+       "start_time",
+       true},
       {"executed_obs_unit_status_change",
        {col("id", T::uuid),
         indexed_reference(col("executed_obs_unit_id", T::uuid), "executed_obs_unit"),
         nullable(one_of(col("from_status", T::text), kObservationStatuses)),
         one_of(col("to_status", T::text), kObservationStatuses), nullable(col("reason", T::text)),
-        col("changed_at", T::timestamptz)}},
+        col("changed_at", T::timestamptz)},
+       "changed_at"},
       {"instrument_module_configuration",
        {col("id", T::uuid),
         indexed_reference(col("executed_obs_unit_id", T::uuid), "executed_obs_unit"),
         references(col("instrument_module_id", T::integer), "instrument_module"),
-        col("configuration", T::json_object), col("recorded_at", T::timestamptz)}},
+        col("configuration", T::json_object), col("recorded_at", T::timestamptz)},
+       "recorded_at"},
       {"raw_data_package",
        {col("id", T::uuid), col("name", T::text),
         indexed_reference(col("executed_obs_unit_id", T::uuid), "executed_obs_unit"),
@@ -72,7 +80,8 @@ std::vector<Table> project_tables() {
         updatable(one_of(col("state", T::text), {"waiting", "transferring", "archived", "failed"})),
         updatable(nullable(col("size_bytes", T::bigint))),
         updatable(nullable(col("checksum", T::text))), col("metadata", T::json_object),
-        col("created_at", T::timestamptz), updatable(col("updated_at", T::timestamptz))}},
+        col("created_at", T::timestamptz), updatable(col("updated_at", T::timestamptz))},
+       "created_at"},
       {"raw_data_file",
        {col("id", T::uuid), col("name", T::text), col("relative_path", T::text),
         indexed_reference(col("executed_obs_unit_id", T::uuid), "executed_obs_unit"),
@@ -80,7 +89,8 @@ std::vector<Table> project_tables() {
         updatable(
             indexed_reference(nullable(col("raw_data_package_id", T::uuid)), "raw_data_package")),
         col("size_bytes", T::bigint), col("checksum", T::text), nullable(col("file_type", T::text)),
-        col("created_at", T::timestamptz)}},
+        col("created_at", T::timestamptz)},
+       "created_at"},
   };
 }
 

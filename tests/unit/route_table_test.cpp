@@ -21,6 +21,10 @@ class NoReads final : public ReadStore {
  public:
   void observation(const std::string&, Callback<std::optional<Record>>) override {}
   void observations(const ObservationFilter&, Callback<std::vector<Record>>) override {}
+  void observations_among(const std::vector<std::string>&, const ObservationFilter&,
+                          Callback<std::vector<Record>>) override {}
+  void rows(const std::string&, const std::vector<std::string>&,
+            Callback<std::vector<Record>>) override {}
   void raw_data_file(const std::string&, Callback<std::optional<Record>>) override {}
   void raw_data_package(const std::string&, Callback<std::optional<Record>>) override {}
 };
@@ -72,7 +76,8 @@ class RouteTableTest : public ::testing::Test {
   ManualClock clock_;
   TransactionBuilder builder_{"observatory", clock_};
   CapturingSink sink_;
-  NoReads reads_;
+  NoReads store_;
+  SmartQuery reads_{store_, nullptr};
   NoIds ids_;
   ReferenceCheck references_{ids_};
   NoProbe probe_;

@@ -6,7 +6,12 @@
 namespace opsdb {
 
 /// The dependency whose operation failed: it decides the words a client is told.
-enum class Dependency { database, buffer };
+enum class Dependency {
+  database,
+  buffer,
+  /// The local database a secondary site reads from (its replica of the main database).
+  local_database,
+};
 
 /// The one translation of a port's Error into the error a client gets.
 ///

@@ -7,7 +7,8 @@
 #include "opsdb/api/write_sink.hpp"
 #include "opsdb/config/config.hpp"
 #include "opsdb/http/router.hpp"
-#include "opsdb/query/read_store.hpp"
+#include "opsdb/api/error_mapping.hpp"
+#include "opsdb/query/smart_query.hpp"
 #include "opsdb/status/health_monitor.hpp"
 #include "opsdb/status/site_status.hpp"
 #include "opsdb/status/transaction_status.hpp"
@@ -21,7 +22,7 @@ struct ApiServices {
   const Config& config;
   const TransactionBuilder& builder;
   WriteSink& writes;  // critical endpoints
-  ReadStore& reads;   // read endpoints
+  SmartQuery& reads;  // read endpoints
   HealthMonitor& health;
   ReferenceCheck& references;  // refuses writes naming reference data that does not exist
   // Secondary site only: null / empty at the main site.
@@ -32,6 +33,10 @@ struct ApiServices {
   std::function<std::optional<ReplicationStatus>()> replication{};
 
   bool secondary() const { return buffer != nullptr; }
+  /// The dependency read endpoints blame when their database fails.
+  Dependency read_dependency() const {
+    return secondary() ? Dependency::local_database : Dependency::database;
+  }
 };
 
 /// The route table of DESIGN §9: every route with its whole contract and its handler.

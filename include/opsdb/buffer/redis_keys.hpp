@@ -23,6 +23,8 @@ class RedisKeys {
                     const std::string& value) const {
     return prefix_ + "index:" + table + ":" + column + ":" + value;
   }
+  /// Every buffered record of a listed table, newest first by its order column.
+  std::string listing(const std::string& table) const { return prefix_ + "listing:" + table; }
   std::string awaiting_replication() const { return prefix_ + "awaiting_replication"; }
   std::string failed() const { return prefix_ + "failed_transactions"; }
   /// The dead-letter entries again, by transaction id, so one is found without a scan.

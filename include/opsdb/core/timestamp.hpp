@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,11 @@ std::string format_timestamp(std::chrono::system_clock::time_point t);
 /// Parses ISO-8601 date-times: "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM|+HH)", a space
 /// instead of 'T' is accepted (PostgreSQL's text form). Returns nullopt when invalid.
 std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string_view text);
+
+/// Microseconds since the Unix epoch of a timestamp (parsed as parse_timestamp does); nullopt
+/// when invalid. Exact as a double for any date this project meets, so it can score a Redis
+/// sorted set.
+std::optional<std::int64_t> epoch_microseconds(std::string_view text);
 
 /// Parses and re-formats canonically; nullopt when invalid.
 std::optional<std::string> canonical_timestamp(std::string_view text);

@@ -13,11 +13,17 @@ class PgReadStore final : public ReadStore {
 
   void observation(const std::string& id, Callback<std::optional<Record>> done) override;
   void observations(const ObservationFilter& filter, Callback<std::vector<Record>> done) override;
+  void observations_among(const std::vector<std::string>& ids, const ObservationFilter& filter,
+                          Callback<std::vector<Record>> done) override;
+  void rows(const std::string& table, const std::vector<std::string>& ids,
+            Callback<std::vector<Record>> done) override;
   void raw_data_file(const std::string& id, Callback<std::optional<Record>> done) override;
   void raw_data_package(const std::string& id, Callback<std::optional<Record>> done) override;
 
  private:
   void fetch_one(SqlQuery query, Callback<std::optional<Record>> done);
+  void fetch_observations(const ObservationFilter& filter, std::optional<std::string> ids,
+                          int limit, Callback<std::vector<Record>> done);
 
   Database& db_;
 };

@@ -24,6 +24,14 @@ class ReadStore {
   /// whether another page follows.
   virtual void observations(const ObservationFilter& filter,
                             Callback<std::vector<Record>> done) = 0;
+  /// Observations matching `filter` among `ids` (all of them: the filter's limit is ignored),
+  /// newest first.
+  virtual void observations_among(const std::vector<std::string>& ids,
+                                  const ObservationFilter& filter,
+                                  Callback<std::vector<Record>> done) = 0;
+  /// The plain rows of `table` (a table of the schema registry) among `ids`, in no order.
+  virtual void rows(const std::string& table, const std::vector<std::string>& ids,
+                    Callback<std::vector<Record>> done) = 0;
   virtual void raw_data_file(const std::string& id, Callback<std::optional<Record>> done) = 0;
   /// A raw_data_package with its raw_data_files.
   virtual void raw_data_package(const std::string& id, Callback<std::optional<Record>> done) = 0;

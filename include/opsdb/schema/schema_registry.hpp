@@ -18,13 +18,21 @@ struct Column {
   bool updatable = false;                 // may appear in an `update` step's `set`
   std::vector<std::string> allowed;       // enum values for text columns (empty = any)
   std::optional<std::string> references;  // table this column points to, if a foreign key
-  bool indexed = false;  // buffered records are indexed by this column for list queries
+  /// Buffered records are indexed by this column (`index:{table}:{column}:{value}`), so reads
+  /// find them by value without a scan.
+  bool indexed = false;
 };
 
 /// A table transactions may write, with its columns.
 struct Table {
   std::string name;
   std::vector<Column> columns;
+  /// The timestamp column rows are listed in (with `id` as the tie-break); it scores the
+  /// buffered records in their index sets.
+  std::string order_column;
+  /// Buffered records of this table are also kept in one listing of all of them, for lists
+  /// without a filter.
+  bool listed = false;
 
   const Column* column(const std::string& name) const;
 };

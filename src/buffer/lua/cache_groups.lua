@@ -19,7 +19,7 @@ end
 -- then still describes a write that has not reached the replica.
 local function clean_caches(g)
   for _, key in ipairs(g.records) do redis.call('DEL', key) end
-  for _, entry in ipairs(g.index) do redis.call('SREM', entry[1], entry[2]) end
+  for _, entry in ipairs(g.index) do redis.call('ZREM', entry[1], entry[2]) end
   for _, key in ipairs(g.overlays) do
     if redis.call('HGET', key, '_last_tx') == g.id then redis.call('DEL', key) end
   end

@@ -1,0 +1,501 @@
+#include "opsdb/query/smart_query.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "opsdb/core/timestamp.hpp"
+#include "opsdb/query/record_merge.hpp"
+#include "opsdb/query/record_normalization.hpp"
+#include "opsdb/schema/schema_registry.hpp"
+
+namespace opsdb {
+namespace {
+
+using Json = nlohmann::json;
+// Buffered state by table, then id.
+using BufferedByTable = std::map<std::string, std::map<std::string, BufferedRecord>>;
+
+const BufferedRecord kNothingBuffered;
+
+const BufferedRecord& find_buffered(const BufferedByTable& buffered, const std::string& table,
+                                    const std::string& id) {
+  auto t = buffered.find(table);
+  if (t == buffered.end()) return kNothingBuffered;
+  auto r = t->second.find(id);
+  return r == t->second.end() ? kNothingBuffered : r->second;
+}
+
+const Table& table_of(const std::string& name) { return *SchemaRegistry::instance().table(name); }
+
+std::string id_of(const Json& record) {
+  auto it = record.find("id");
+  return it != record.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+
+// A child collection embedded in a document: the field, the table of its rows, and the column
+// that points at the parent.
+struct ChildSpec {
+  const char* field;
+  const char* table;
+  const char* column;
+};
+
+constexpr ChildSpec kObservationChildren[] = {
+    {"raw_data_files", "raw_data_file", "executed_obs_unit_id"},
+    {"raw_data_packages", "raw_data_package", "executed_obs_unit_id"},
+    {"instrument_module_configurations", "instrument_module_configuration",
+     "executed_obs_unit_id"},
+    {"status_changes", "executed_obs_unit_status_change", "executed_obs_unit_id"},
+};
+
+constexpr ChildSpec kPackageChildren[] = {
+    {"raw_data_files", "raw_data_file", "raw_data_package_id"},
+};
+
+using FetchDocument = std::function<void(Callback<std::optional<Json>>)>;
+
+// One record with its child collections: the buffer's candidates (through the children's
+// index sets), then the replica's document, then the buffered state of the replica's children
+// the buffer did not name (an update of them may be pending), then the replica's rows of
+// children that only a pending update made children (a file put into a buffered package),
+// then the merge.
+class DocumentRead : public std::enable_shared_from_this<DocumentRead> {
+ public:
+  DocumentRead(std::string table, std::string id, std::span<const ChildSpec> children,
+               FetchDocument fetch, ReadStore& database, BufferedRecords* buffer,
+               Callback<Read<std::optional<Json>>> done)
+      : table_(std::move(table)),
+        id_(std::move(id)),
+        children_(children),
+        fetch_(std::move(fetch)),
+        database_(database),
+        buffer_(buffer),
+        done_(std::move(done)) {}
+
+  void start() {
+    if (buffer_ == nullptr) return fetch_database();
+    if (children_.empty()) return read_buffered({{table_, id_}});
+    std::vector<IndexRange> ranges;
+    for (const auto& c : children_) {
+      IndexRange range;
+      range.table = c.table;
+      range.equals = std::pair<std::string, std::string>(c.column, id_);
+      ranges.push_back(std::move(range));
+    }
+    buffer_->indexes(std::move(ranges), [self = shared_from_this()](auto r) {
+      if (!r.ok()) return self->without_buffer();
+      std::vector<RecordRef> refs{{self->table_, self->id_}};
+      for (std::size_t i = 0; i < r->size() && i < self->children_.size(); ++i) {
+        for (const auto& entry : (*r)[i]) refs.push_back({self->children_[i].table, entry.id});
+      }
+      self->read_buffered(std::move(refs));
+    });
+  }
+
+ private:
+  void read_buffered(std::vector<RecordRef> refs) {
+    buffer_->records(refs, [self = shared_from_this(), refs](auto r) {
+      if (!r.ok()) return self->without_buffer();
+      self->store(refs, *r);
+      self->fetch_database();
+    });
+  }
+
+  void store(const std::vector<RecordRef>& refs, std::vector<BufferedRecord>& records) {
+    for (std::size_t i = 0; i < refs.size() && i < records.size(); ++i) {
+      buffered_[refs[i].table][refs[i].id] = std::move(records[i]);
+    }
+  }
+
+  void without_buffer() {
+    buffer_unavailable_ = true;
+    buffered_.clear();
+    fetch_database();
+  }
+
+  void fetch_database() {
+    fetch_([self = shared_from_this()](Result<std::optional<Json>> r) {
+      if (!r.ok()) {
+        // A record the buffer holds is complete there — everything written about it came after
+        // its insert, and the buffer drops nothing before the replica has it — unless a pending
+        // update made a replicated record its child.
+        if (find_buffered(self->buffered_, self->table_, self->id_).row &&
+            self->adopted_children().empty()) {
+          return self->finish();
+        }
+        return self->done_(r.error());
+      }
+      self->replica_ = std::move(*r);
+      self->read_replica_children();
+    });
+  }
+
+  void read_replica_children() {
+    if (buffer_ == nullptr || buffer_unavailable_ || !replica_) return read_adopted_children();
+    std::vector<RecordRef> refs;
+    for (const auto& c : children_) {
+      auto rows = replica_->find(c.field);
+      if (rows == replica_->end() || !rows->is_array()) continue;
+      for (const auto& row : *rows) {
+        auto id = id_of(row);
+        if (!buffered_[c.table].count(id)) refs.push_back({c.table, std::move(id)});
+      }
+    }
+    if (refs.empty()) return read_adopted_children();
+    buffer_->records(refs, [self = shared_from_this(), refs](auto r) {
+      if (r.ok()) {
+        self->store(refs, *r);
+      } else {
+        self->buffer_unavailable_ = true;
+      }
+      self->read_adopted_children();
+    });
+  }
+
+  // Children the buffer knows only by a pending update (no row of theirs is buffered) and the
+  // replica's document does not list: their rows are on the replica.
+  std::vector<std::pair<std::string, std::vector<std::string>>> adopted_children() const {
+    std::vector<std::pair<std::string, std::vector<std::string>>> adopted;
+    for (const auto& c : children_) {
+      auto pending = buffered_.find(c.table);
+      if (pending == buffered_.end()) continue;
+      std::set<std::string> listed;
+      if (replica_) {
+        auto rows = replica_->find(c.field);
+        if (rows != replica_->end() && rows->is_array()) {
+          for (const auto& row : *rows) listed.insert(id_of(row));
+        }
+      }
+      std::vector<std::string> ids;
+      for (const auto& [id, record] : pending->second) {
+        if (!record.row && !listed.count(id)) ids.push_back(id);
+      }
+      if (!ids.empty()) adopted.emplace_back(c.table, std::move(ids));
+    }
+    return adopted;
+  }
+
+  void read_adopted_children() {
+    auto adopted = adopted_children();
+    if (adopted.empty()) return finish();
+    read_rows(std::move(adopted), 0);
+  }
+
+  void read_rows(std::vector<std::pair<std::string, std::vector<std::string>>> wanted,
+                 std::size_t next) {
+    if (next == wanted.size()) return finish();
+    const auto& [table, ids] = wanted[next];
+    database_.rows(table, ids,
+                   [self = shared_from_this(), wanted = std::move(wanted), next](auto r) mutable {
+                     if (!r.ok()) return self->done_(r.error());
+                     auto& extra = self->adopted_rows_[wanted[next].first];
+                     for (auto& row : *r) extra.push_back(std::move(row));
+                     self->read_rows(std::move(wanted), next + 1);
+                   });
+  }
+
+  void finish() {
+    auto record = merge_record(table_, replica_ ? &*replica_ : nullptr,
+                               find_buffered(buffered_, table_, id_));
+    if (record) {
+      for (const auto& c : children_) {
+        std::vector<Json> rows;
+        if (replica_) {
+          auto it = replica_->find(c.field);
+          if (it != replica_->end() && it->is_array()) rows.assign(it->begin(), it->end());
+        }
+        auto adopted = adopted_rows_.find(c.table);
+        if (adopted != adopted_rows_.end()) {
+          rows.insert(rows.end(), adopted->second.begin(), adopted->second.end());
+        }
+        (*record)[c.field] =
+            merge_collection(table_of(c.table), rows, buffered_[c.table], c.column, id_);
+      }
+    }
+    done_(Read<std::optional<Json>>{std::move(record), buffer_unavailable_});
+  }
+
+  std::string table_;
+  std::string id_;
+  std::span<const ChildSpec> children_;
+  FetchDocument fetch_;
+  ReadStore& database_;
+  BufferedRecords* buffer_;
+  Callback<Read<std::optional<Json>>> done_;
+  BufferedByTable buffered_;
+  std::map<std::string, std::vector<Json>> adopted_rows_;
+  std::optional<Json> replica_;
+  bool buffer_unavailable_ = false;
+};
+
+// One page of the observation list, merged from two streams in list order — the buffered
+// records (an index set sorted by start time) and the replica's rows — each read chunk by chunk
+// from where it stopped. A merged item is certain once every stream that is not exhausted has
+// been read past it; the page is the first limit + 1 certain items. Only filters that a pending
+// update can change (the status) make a stream need a second chunk.
+class ObservationListing : public std::enable_shared_from_this<ObservationListing> {
+ public:
+  ObservationListing(const ObservationFilter& filter, ReadStore& database,
+                     BufferedRecords* buffer, Callback<Read<ObservationPage>> done)
+      : filter_(filter),
+        database_(database),
+        buffer_(buffer),
+        done_(std::move(done)),
+        table_(table_of("executed_obs_unit")),
+        chunk_(static_cast<std::size_t>(filter.limit) + 1) {
+    range_.table = table_.name;
+    if (filter.obs_unit_id) {
+      range_.equals =
+          std::pair<std::string, std::string>("obs_unit_id", std::to_string(*filter.obs_unit_id));
+    }
+    auto lower_max = [this](std::int64_t score) {
+      range_.max_score = range_.max_score ? std::min(*range_.max_score, score) : score;
+    };
+    if (filter.until) lower_max(epoch_microseconds(*filter.until).value_or(0) - 1);
+    if (filter.cursor) lower_max(epoch_microseconds(cursor_position(*filter.cursor).first).value_or(0));
+    if (filter.since) range_.min_score = epoch_microseconds(*filter.since);
+    buffered_stream_.exhausted = buffer_ == nullptr;
+  }
+
+  void start() {
+    if (buffer_ != nullptr && filter_.status) return read_status_overlays();
+    next_round();
+  }
+
+ private:
+  struct Stream {
+    bool exhausted = false;
+    bool wanted = true;
+    std::optional<ListPosition> frontier;  // position of the last entry read
+  };
+
+  // Observations whose status a pending update set to the one asked for: their rows may be on
+  // the replica only, where the status is still the old one, so the replica's filtered stream
+  // does not find them. Their index entries score 0 (an update does not know the start time).
+  void read_status_overlays() {
+    IndexRange range;
+    range.table = table_.name;
+    range.equals = std::pair<std::string, std::string>("status", *filter_.status);
+    range.max_score = 0;
+    range.min_score = 0;
+    buffer_->indexes({range}, [self = shared_from_this()](auto r) {
+      if (!r.ok()) {
+        self->drop_buffer();
+        return self->next_round();
+      }
+      std::vector<std::string> ids;
+      for (const auto& e : (*r)[0]) ids.push_back(e.id);
+      if (ids.empty()) return self->next_round();
+      self->read_buffered(ids, [self, ids] {
+        auto unfiltered = self->filter_;
+        unfiltered.status.reset();
+        self->database_.observations_among(ids, unfiltered, [self](auto rows) {
+          if (!rows.ok()) return self->done_(rows.error());
+          for (auto& row : *rows) self->add_replica_row(std::move(row));
+          self->next_round();
+        });
+      });
+    });
+  }
+
+  void next_round() {
+    if (!buffered_stream_.exhausted && buffered_stream_.wanted) return read_buffer_chunk();
+    after_buffer_chunk();
+  }
+
+  void after_buffer_chunk() {
+    if (!replica_stream_.exhausted && replica_stream_.wanted) return read_replica_chunk();
+    assemble();
+  }
+
+  void read_buffer_chunk() {
+    IndexRange range = range_;
+    range.offset = offset_;
+    range.count = chunk_;
+    buffer_->indexes({range}, [self = shared_from_this()](auto r) {
+      if (!r.ok()) {
+        self->drop_buffer();
+        return self->after_buffer_chunk();
+      }
+      auto& entries = (*r)[0];
+      self->advance_buffer_stream(entries);
+      std::vector<std::string> ids;
+      for (const auto& e : entries) {
+        if (!self->buffered_.count(e.id)) ids.push_back(e.id);
+      }
+      self->read_buffered(ids, [self] { self->after_buffer_chunk(); });
+    });
+  }
+
+  // The next chunk starts at the score of the last entry, skipping the entries of that score
+  // already read (several observations may start in the same microsecond).
+  void advance_buffer_stream(const std::vector<IndexEntry>& entries) {
+    if (entries.size() < chunk_) buffered_stream_.exhausted = true;
+    if (entries.empty()) return;
+    const auto last = entries.back().score;
+    const auto at_last = static_cast<std::size_t>(std::count_if(
+        entries.begin(), entries.end(), [last](const auto& e) { return e.score == last; }));
+    offset_ = range_.max_score == last ? offset_ + at_last : at_last;
+    range_.max_score = last;
+    const auto time = std::chrono::system_clock::time_point(std::chrono::microseconds(last));
+    buffered_stream_.frontier = ListPosition{format_timestamp(time), entries.back().id};
+  }
+
+  void read_replica_chunk() {
+    auto filter = filter_;
+    filter.limit = static_cast<int>(chunk_) - 1;  // the store reads limit + 1
+    if (replica_stream_.frontier) {
+      filter.cursor = make_cursor(replica_stream_.frontier->time, replica_stream_.frontier->id);
+    }
+    database_.observations(filter, [self = shared_from_this()](auto rows) {
+      if (!rows.ok()) return self->done_(rows.error());
+      if (rows->size() < self->chunk_) self->replica_stream_.exhausted = true;
+      std::vector<std::string> ids;
+      for (auto& row : *rows) {
+        auto id = self->add_replica_row(std::move(row));
+        self->replica_stream_.frontier = list_position(self->table_, self->replica_.at(id));
+        if (!self->buffered_.count(id)) ids.push_back(std::move(id));
+      }
+      // Pending updates of rows that are only on the replica.
+      self->read_buffered(ids, [self] { self->assemble(); });
+    });
+  }
+
+  std::string add_replica_row(Json row) {
+    normalize_record(table_.name, row);
+    auto id = id_of(row);
+    replica_[id] = std::move(row);
+    return id;
+  }
+
+  void read_buffered(const std::vector<std::string>& ids, std::function<void()> then) {
+    if (buffer_ == nullptr || buffer_unavailable_ || ids.empty()) return then();
+    std::vector<RecordRef> refs;
+    refs.reserve(ids.size());
+    for (const auto& id : ids) refs.push_back({table_.name, id});
+    buffer_->records(refs, [self = shared_from_this(), ids, then = std::move(then)](auto r) {
+      if (!r.ok()) {
+        self->drop_buffer();
+      } else {
+        for (std::size_t i = 0; i < ids.size() && i < r->size(); ++i) {
+          self->buffered_[ids[i]] = std::move((*r)[i]);
+        }
+      }
+      then();
+    });
+  }
+
+  // The buffer failed: the page comes from the replica alone, marked as possibly incomplete.
+  void drop_buffer() {
+    buffer_unavailable_ = true;
+    buffered_.clear();
+    buffered_stream_.exhausted = true;
+  }
+
+  void assemble() {
+    std::set<std::string> ids;
+    for (const auto& [id, row] : replica_) ids.insert(id);
+    for (const auto& [id, record] : buffered_) {
+      if (record.row) ids.insert(id);
+    }
+    std::vector<std::pair<ListPosition, Json>> items;
+    for (const auto& id : ids) {
+      auto row = replica_.find(id);
+      auto pending = buffered_.find(id);
+      auto merged = merge_record(table_.name, row == replica_.end() ? nullptr : &row->second,
+                                 pending == buffered_.end() ? kNothingBuffered : pending->second);
+      if (!merged || !matches_filter(filter_, *merged)) continue;
+      auto position = list_position(table_, *merged);
+      items.emplace_back(std::move(position), std::move(*merged));
+    }
+    std::sort(items.begin(), items.end(),
+              [](const auto& a, const auto& b) { return a.first > b.first; });
+
+    // Items at or before the lowest position every open stream has reached are final.
+    std::optional<ListPosition> bound;
+    for (const Stream* s : {&buffered_stream_, &replica_stream_}) {
+      if (s->exhausted || !s->frontier) continue;
+      if (!bound || *s->frontier > *bound) bound = s->frontier;
+    }
+    std::size_t certain = items.size();
+    if (bound) {
+      certain = static_cast<std::size_t>(std::count_if(
+          items.begin(), items.end(), [&](const auto& item) { return item.first >= *bound; }));
+    }
+    const auto wanted = static_cast<std::size_t>(filter_.limit) + 1;
+    if (certain >= wanted || !bound) return finish(std::move(items), std::min(certain, wanted));
+
+    chunk_ = std::min(chunk_ * 2, kMaxChunk);
+    for (Stream* s : {&buffered_stream_, &replica_stream_}) {
+      s->wanted = !s->exhausted && s->frontier == bound;
+    }
+    next_round();
+  }
+
+  void finish(std::vector<std::pair<ListPosition, Json>> items, std::size_t count) {
+    std::vector<Json> rows;
+    rows.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) rows.push_back(std::move(items[i].second));
+    done_(Read<ObservationPage>{make_observation_page(std::move(rows), filter_.limit),
+                                buffer_unavailable_});
+  }
+
+  static constexpr std::size_t kMaxChunk = 4 * ObservationFilter::kMaxLimit;
+
+  ObservationFilter filter_;
+  ReadStore& database_;
+  BufferedRecords* buffer_;
+  Callback<Read<ObservationPage>> done_;
+  const Table& table_;
+  std::size_t chunk_;
+  IndexRange range_;
+  std::size_t offset_ = 0;
+  Stream buffered_stream_;
+  Stream replica_stream_;
+  std::map<std::string, BufferedRecord> buffered_;
+  std::map<std::string, Json> replica_;
+  bool buffer_unavailable_ = false;
+};
+
+}  // namespace
+
+void SmartQuery::observation(const std::string& id, Callback<Read<std::optional<Record>>> done) {
+  auto fetch = [this, id](Callback<std::optional<Json>> cb) {
+    database_.observation(id, std::move(cb));
+  };
+  std::make_shared<DocumentRead>("executed_obs_unit", id, kObservationChildren, std::move(fetch),
+                                 database_, buffer_, std::move(done))
+      ->start();
+}
+
+void SmartQuery::observations(const ObservationFilter& filter,
+                              Callback<Read<ObservationPage>> done) {
+  std::make_shared<ObservationListing>(filter, database_, buffer_, std::move(done))->start();
+}
+
+void SmartQuery::raw_data_file(const std::string& id, Callback<Read<std::optional<Record>>> done) {
+  auto fetch = [this, id](Callback<std::optional<Json>> cb) {
+    database_.raw_data_file(id, std::move(cb));
+  };
+  std::make_shared<DocumentRead>("raw_data_file", id, std::span<const ChildSpec>{},
+                                 std::move(fetch), database_, buffer_, std::move(done))
+      ->start();
+}
+
+void SmartQuery::raw_data_package(const std::string& id,
+                                  Callback<Read<std::optional<Record>>> done) {
+  auto fetch = [this, id](Callback<std::optional<Json>> cb) {
+    database_.raw_data_package(id, std::move(cb));
+  };
+  std::make_shared<DocumentRead>("raw_data_package", id, kPackageChildren, std::move(fetch),
+                                 database_, buffer_, std::move(done))
+      ->start();
+}
+
+}  // namespace opsdb
