@@ -106,11 +106,30 @@ nlohmann::json file_row(const nlohmann::json& body, nlohmann::json& problems,
   return row;
 }
 
+// Every nullable column the row leaves out, as an explicit null: the row is then the whole
+// record as the database will hold it, so a read of the buffered copy answers what a read of the
+// replica answers later.
+nlohmann::json complete_row(const std::string& table_name, nlohmann::json row) {
+  for (const auto& column : table(table_name.c_str()).columns) {
+    if (column.nullable && !row.contains(column.name)) row[column.name] = nullptr;
+  }
+  return row;
+}
+
 Step insert(const char* table_name, nlohmann::json row) {
   Step s;
   s.op = Step::Op::insert;
   s.table = table_name;
-  s.row = std::move(row);
+  s.row = complete_row(table_name, std::move(row));
+  return s;
+}
+
+Step insert_many(const char* table_name, nlohmann::json rows) {
+  Step s;
+  s.op = Step::Op::insert_many;
+  s.table = table_name;
+  s.rows = nlohmann::json::array();
+  for (auto& row : rows) s.rows.push_back(complete_row(table_name, std::move(row)));
   return s;
 }
 
@@ -217,11 +236,7 @@ BuiltWrite TransactionBuilder::start_observation(const nlohmann::json& body) con
     nlohmann::json ids = nlohmann::json::array();
     for (const auto& c : config_rows) ids.push_back(c["id"]);
     w.response["instrument_module_configuration_ids"] = std::move(ids);
-    Step many;
-    many.op = Step::Op::insert_many;
-    many.table = "instrument_module_configuration";
-    many.rows = std::move(config_rows);
-    w.tx.steps.push_back(std::move(many));
+    w.tx.steps.push_back(insert_many("instrument_module_configuration", std::move(config_rows)));
   }
   return w;
 }
@@ -308,10 +323,7 @@ BuiltWrite TransactionBuilder::register_files(const nlohmann::json& body) const 
   }
   nlohmann::json problems = nlohmann::json::array();
   auto now = format_timestamp(clock_.now());
-  Step many;
-  many.op = Step::Op::insert_many;
-  many.table = "raw_data_file";
-  many.rows = nlohmann::json::array();
+  nlohmann::json rows = nlohmann::json::array();
   nlohmann::json ids = nlohmann::json::array();
   std::set<std::string> paths;
   for (size_t i = 0; i < body.size(); ++i) {
@@ -322,11 +334,11 @@ BuiltWrite TransactionBuilder::register_files(const nlohmann::json& body) const 
                           {"message", "appears more than once in this request"}});
     }
     ids.push_back(row["id"]);
-    many.rows.push_back(std::move(row));
+    rows.push_back(std::move(row));
   }
   throw_if_problems(problems);
   BuiltWrite w{new_transaction("POST /raw_data_files/bulk"), {{"count", ids.size()}, {"ids", ids}}};
-  w.tx.steps.push_back(std::move(many));
+  w.tx.steps.push_back(insert_many("raw_data_file", std::move(rows)));
   return w;
 }
 
@@ -341,9 +353,12 @@ BuiltWrite TransactionBuilder::create_package(const nlohmann::json& body) const 
   for (const char* field : {"name", "executed_obs_unit_id", "instrument_module_id"}) {
     put_if(row, field, r.take(field, packages, true));
   }
-  for (const char* field : {"state", "size_bytes", "checksum"}) {
+  for (const char* field : {"size_bytes", "checksum"}) {
     put_if(row, field, r.take(field, packages, false));
   }
+  // The database's default, stated so that the buffered record is the whole record.
+  auto state = r.take("state", packages, false);
+  row["state"] = state.is_null() ? nlohmann::json("waiting") : state;
   auto metadata = r.take("metadata", packages, false);
   row["metadata"] = metadata.is_null() ? nlohmann::json::object() : metadata;
 
