@@ -13,6 +13,9 @@
 #   BENCH_DRAIN_N (20000)      writes buffered for the 0 ms drain run
 #   BENCH_DRAIN_N_DELAYED (5000)  writes buffered for the drain run through the proxy
 #   BENCH_BACKLOG_N (200000)   backlog for the health/buffer-stats latency run
+#   BENCH_READS_N (100000)     buffered observations (over 1,000 obs units) for the read run
+#   BENCH_READS_N_LARGE (1000000)  the same buffer grown to this size for the second read run
+#                              (0 skips it)
 #   BENCH_DELAY_MS (100)       delay the proxy adds each way
 #   BENCH_LOG_LEVEL (info)     LOG_LEVEL of the API server (info = the production default,
 #                              one access-log line per request)
@@ -48,6 +51,11 @@ DURATION=${BENCH_DURATION:-10}
 DRAIN_N=${BENCH_DRAIN_N:-20000}
 DRAIN_N_DELAYED=${BENCH_DRAIN_N_DELAYED:-5000}
 BACKLOG_N=${BENCH_BACKLOG_N:-200000}
+READS_N=${BENCH_READS_N:-100000}
+READS_N_LARGE=${BENCH_READS_N_LARGE:-1000000}
+# Obs units the read run creates (as copies of the demo's first) and spreads observations over.
+READS_UNITS=1001-2000
+READS_UNIT=1500
 DELAY_MS=${BENCH_DELAY_MS:-100}
 LOG_LEVEL_API=${BENCH_LOG_LEVEL:-info}
 THREADS=${HTTP_THREADS:-2}
@@ -325,13 +333,16 @@ run_wrk() {
   ((${R[$name.sockerr]:-0} == 0)) || note "WARNING: $name had socket errors"
 }
 
-# fill N: buffers about N writes with wrk -t2 -c8 and a per-thread request budget (main down),
-# then returns (in FILLED) the exact number buffered as /buffer-stats counts them.
+# fill N: buffers writes with wrk -t2 -c8 and a per-thread request budget (main down) until
+# about N are pending, then returns (in FILLED) the exact number buffered as /buffer-stats
+# counts them. FILL_UNITS=FIRST-LAST spreads the observations over those obs units.
 FILLED=0
 fill() {
   local n=$1 per_thread w_pid i p=0 deadline
-  per_thread=$(((n + 1) / 2))
-  BENCH_BODY=$BODY BENCH_BUDGET=$per_thread timeout 600 wrk -t2 -c8 -d590s \
+  p=$(pending)
+  per_thread=$(((n - ${p:-0} + 1) / 2))
+  BENCH_BODY=$BODY BENCH_BUDGET=$per_thread BENCH_OBS_UNITS=${FILL_UNITS:-} timeout 600 \
+    wrk -t2 -c8 -d590s \
     -s "$repo/bench/wrk.lua" "http://127.0.0.1:$API_PORT$WRITE_PATH" >"$OUT/fill-$n.txt" 2>&1 &
   w_pid=$!
   STARTED+=("$w_pid")
@@ -535,6 +546,37 @@ start_main
 ROWS_AFTER=$(rows)
 ((ROWS_AFTER == ROWS_BEFORE)) || note "WARNING: rows changed while main was down?"
 
+# --- 3b. reads: the replica merged with a large buffer ------------------------------------------
+reads() {
+  local name=$1 id
+  FILL_UNITS=$READS_UNITS fill "$2"
+  R[$name.n]=$FILLED
+  id=$(curl -s --max-time 5 "http://127.0.0.1:$API_PORT/executed_obs_units?obs_unit_id=$READS_UNIT&limit=1" |
+    sed -n 's/.*"items":\[{[^]]*"id":"\([0-9a-f-]*\)".*/\1/p')
+  [[ -n $id ]] || die "no buffered observation of obs unit $READS_UNIT found"
+  run_wrk "$name-list" 1 1 5 \
+    "http://127.0.0.1:$API_PORT/executed_obs_units?obs_unit_id=$READS_UNIT&limit=100"
+  run_wrk "$name-get" 1 1 5 "http://127.0.0.1:$API_PORT/executed_obs_units/$id"
+}
+
+say "reads merged with the buffer: $READS_N buffered over obs units $READS_UNITS (main down)"
+scripts/stack.sh psql main -q -c "INSERT INTO obs_unit (id, name, source_id, observing_program_id,
+    sub_observing_program_id, obs_mode_id, instrument_module_id)
+  SELECT g, 'bench-unit-' || g, u.source_id, u.observing_program_id, u.sub_observing_program_id,
+         u.obs_mode_id, u.instrument_module_id
+  FROM generate_series(${READS_UNITS%-*}, ${READS_UNITS#*-}) g, (SELECT * FROM obs_unit ORDER BY id LIMIT 1) u
+  ON CONFLICT DO NOTHING" >>"$OUT/stack.log" 2>&1 || die "creating obs units failed (see $OUT/stack.log)"
+for ((i = 0; i < 100; i++)); do
+  [[ $(scripts/stack.sh psql replica -At -c "SELECT count(*) FROM obs_unit WHERE id = ${READS_UNITS#*-}" 2>>"$OUT/stack.log") == 1 ]] && break
+  sleep 0.1
+done
+stop_main
+start_api reads "$MAIN_DB_PORT"
+reads reads "$READS_N"
+((READS_N_LARGE > 0)) && reads reads-large "$READS_N_LARGE"
+stop_api
+start_main
+
 # --- 4. drain rate ------------------------------------------------------------------------------
 say "drain: $DRAIN_N buffered while main is down, then main started (0 ms added)"
 drain drain0 "$DRAIN_N" "$MAIN_DB_PORT"
@@ -587,6 +629,15 @@ table() {
     p50=$(ms "${R[backlog-$r.p50_us]}")
     p99=$(ms "${R[backlog-$r.p99_us]}")
     echo "| GET $path, ${R[backlog.n]} buffered, 1 client: p50 / p99 / max | $p50 / $p99 / $(ms "${R[backlog-$r.max_us]}") ms | < 5 ms | $(ratio "$p99" 5) × target (p99) | $(verdict "$(awk -v a="$p99" 'BEGIN { print (a < 5) }')") |"
+  done
+  for r in reads reads-large; do
+    [[ -n ${R[$r.n]:-} ]] || continue
+    p50=$(ms "${R[$r-list.p50_us]}")
+    p99=$(ms "${R[$r-list.p99_us]}")
+    echo "| GET list of one obs unit (limit 100), ${R[$r.n]} buffered over 1,000 obs units: p50 / p99 | $p50 / $p99 ms | p50 < 5, p99 < 20 ms | $(ratio "$p50" 5) × target (p50) | $(verdict "$(awk -v a="$p50" -v b="$p99" 'BEGIN { print (a < 5 && b < 20) }')") |"
+    p50=$(ms "${R[$r-get.p50_us]}")
+    p99=$(ms "${R[$r-get.p99_us]}")
+    echo "| GET one buffered observation by id, ${R[$r.n]} buffered: p50 / p99 | $p50 / $p99 ms | p50 < 1 ms | $(ratio "$p50" 1) × target | $(verdict "$(le "$p50" 1)") |"
   done
   echo
   echo "CPU during the 32-connection runs (% of one core; the machine has $(nproc), shared by wrk and the server):"

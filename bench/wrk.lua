@@ -3,6 +3,8 @@
 --                 the one of the URL given to wrk
 --   BENCH_BUDGET  if set: each wrk thread stops after this many responses (a request budget;
 --                 run.sh then ends wrk with SIGINT, since wrk itself waits for its -d)
+--   BENCH_OBS_UNITS  "FIRST-LAST": the POST body is {"obs_unit_id": N} with N cycling through
+--                 FIRST..LAST (observations spread over obs units, for the read benchmark)
 -- At the end one machine-readable line is printed:
 --   BENCH requests=… seconds=… rps=… p50_us=… p90_us=… p99_us=… max_us=… non2xx=… sockerr=…
 local body = os.getenv("BENCH_BODY")
@@ -15,8 +17,21 @@ if body and body ~= "" then
   wrk.headers["Content-Type"] = "application/json"
 end
 
--- No request() function: wrk then builds the request once and sends the same bytes every time
--- (no Lua call per request), and response() exists only with a budget, for the same reason.
+-- No request() function unless the body varies: wrk then builds the request once and sends the
+-- same bytes every time (no Lua call per request), and response() exists only with a budget, for
+-- the same reason.
+local units = os.getenv("BENCH_OBS_UNITS")
+if units and units ~= "" then
+  local first, last = units:match("^(%d+)-(%d+)$")
+  first, last = tonumber(first), tonumber(last)
+  local sent = 0
+  function request()
+    sent = sent + 1
+    local unit = first + sent % (last - first + 1)
+    return wrk.format("POST", nil, { ["Content-Type"] = "application/json" },
+      string.format('{"obs_unit_id": %d}', unit))
+  end
+end
 
 if budget then
   function response(status, headers, body)

@@ -105,7 +105,8 @@ json transaction_status_document(const TransactionStatus& s) {
           {"created_at", or_null(s.created_at)},
           {"applied_at", or_null(s.applied_at)},
           {"replicated_at", or_null(s.replicated_at)},
-          {"resolution", or_null(s.resolution)}};
+          {"resolution", or_null(s.resolution)},
+          {"location", or_null(record_location(s.state))}};
 }
 
 json failed_transactions_document(const std::vector<FailedTransaction>& entries) {

@@ -74,6 +74,14 @@ class ReadYourWritesTest : public SecondarySiteFixture {
     }
   }
 
+  // Where /transactions/{tx_id} says every written record lives now.
+  void expect_location(const std::string& where) {
+    for (const auto& tx : txs_) {
+      auto doc = http_get(port(), "/transactions/" + tx).json();
+      EXPECT_EQ(doc.value("location", ""), where) << doc.dump();
+    }
+  }
+
   // Caches a site keeps for pending writes (records, overlays, index sets, listings).
   long long cache_keys() {
     long long n = 0;
@@ -157,10 +165,12 @@ TEST_F(ReadYourWritesFaultTest, EveryReadShowsBufferedWritesDuringAnOutageAndThe
   auto night = observe(3);
   auto during = read_all(night, 3);
   EXPECT_GT(cache_keys(), 0);
+  expect_location("buffer");
 
   ASSERT_EQ(start_main(), 0);
   wait_all("replicated", 60s);
   EXPECT_EQ(cache_keys(), 0) << "caches left after replication";
+  expect_location("replica");
   auto after = read_all(night, 3);
   // The same documents, field by field, timestamps included — now from the replica.
   for (const auto& [target, doc] : during) EXPECT_EQ(after[target], doc) << target;
@@ -178,6 +188,7 @@ TEST_F(ReadYourWritesFaultTest, ReadsStayCorrectWhileTheReplicaReplayIsPaused) {
   wait_all("applied");
   // On the main database, not yet on the replica: the caches answer.
   EXPECT_GT(cache_keys(), 0);
+  expect_location("main");
   auto paused = read_all(night, 4);
 
   replica.exec("SELECT pg_wal_replay_resume()");

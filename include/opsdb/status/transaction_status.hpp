@@ -24,6 +24,12 @@ struct TransactionStatus {
   std::optional<std::string> resolution;
 };
 
+/// Where the records a transaction wrote live now, by its state: "buffer" (only in this site's
+/// buffer: buffered, or failed and waiting for an operator), "main" (on the main database, not
+/// yet replayed by the local replica; reads answer from the buffer's copies), "replica" (on
+/// the local replica). None for a transaction resolved away (its records exist nowhere).
+std::optional<std::string> record_location(const std::string& state);
+
 /// One entry of the dead-letter queue.
 struct FailedTransaction {
   std::string transaction_id;
