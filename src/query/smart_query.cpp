@@ -136,6 +136,9 @@ class DocumentRead : public std::enable_shared_from_this<DocumentRead> {
     });
   }
 
+  // Read after the replica, unlike everything else: the ids come from its document. An update
+  // of one of these children that reaches the replica in between is in neither answer; a later
+  // read shows it.
   void read_replica_children() {
     if (buffer_ == nullptr || buffer_unavailable_ || !replica_) return read_adopted_children();
     std::vector<RecordRef> refs;
