@@ -1,8 +1,10 @@
 #include "opsdb/app/application.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -67,6 +69,28 @@ void maintain(asio::steady_timer& timer, HealthMonitor& health, ReferenceCheck& 
   timer.async_wait([&timer, &health, &references, round](boost::system::error_code ec) {
     if (!ec) maintain(timer, health, references, round + 1);
   });
+}
+
+// Descriptors besides client connections: databases, Redis, listening socket, logs.
+constexpr rlim_t kSpareDescriptors = 128;
+
+// Every connection takes a descriptor; the soft limit (often 1024) would otherwise make the
+// accept fail before HTTP_MAX_CONNECTIONS is reached. The hard limit is as far as it goes.
+void raise_file_limit(std::size_t max_connections) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = static_cast<rlim_t>(max_connections) + kSpareDescriptors;
+  if (limit.rlim_cur < wanted && limit.rlim_cur != RLIM_INFINITY) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+    spdlog::warn(
+        "open file limit {} is below HTTP_MAX_CONNECTIONS + {}: connections beyond what the "
+        "limit allows wait in the listen queue instead of being refused with 503",
+        limit.rlim_cur, kSpareDescriptors);
+  }
 }
 
 redis::RedisOptions redis_options(const Config& config) {
@@ -180,21 +204,26 @@ int serve(const Config& config) {
   AsioScheduler scheduler(io);
   const bool secondary = config.site_type == SiteType::secondary;
 
+  const PgQueueOptions queue{config.db_queue_limit, config.db_queue_timeout};
   // The drain has a connection of its own so reads never queue behind a batch.
-  PgDatabase main_db("main", config.main_db, secondary ? 1 : config.db_pool_size);
+  PgDatabase main_db("main", config.main_db, secondary ? 1 : config.db_pool_size, queue);
   std::unique_ptr<PgDatabase> replica;
   if (secondary)
-    replica = std::make_unique<PgDatabase>("local", config.local_db, config.db_pool_size);
+    replica = std::make_unique<PgDatabase>("local", config.local_db, config.db_pool_size, queue);
   Database& reads = secondary ? static_cast<Database&>(*replica) : main_db;
+  // A lane of its own for what critical writes and health wait on (reference ids, the probe):
+  // a burst of slow reads filling the pool never delays or refuses a write's reference check.
+  PgDatabase priority_lane(secondary ? "local (priority lane)" : "main (priority lane)",
+                           secondary ? config.local_db : config.main_db, 1, queue);
 
   std::unique_ptr<SecondarySite> site;
   if (secondary)
     site = std::make_unique<SecondarySite>(io, config, main_db, reads, scheduler, clock);
   DirectWriter direct(main_db);
   TransactionBuilder builder(config.site_name, clock, config.http_json_max_depth);
-  PgDatabaseProbe probe(reads);
+  PgDatabaseProbe probe(priority_lane);
   HealthMonitor health(probe);
-  PgReferenceIds reference_ids(reads);
+  PgReferenceIds reference_ids(priority_lane);
   ReferenceCheck references(reference_ids);
   PgReadStore read_store(reads);
   ApiServices services{
@@ -215,6 +244,12 @@ int serve(const Config& config) {
   options.address = config.http_address;
   options.port = config.http_port;
   options.body_limit = config.http_body_limit;
+  options.max_connections = config.http_max_connections;
+  options.header_timeout = config.http_header_timeout;
+  options.idle_timeout = config.http_idle_timeout;
+  options.body_timeout = config.http_body_timeout;
+  options.write_timeout = config.http_write_timeout;
+  raise_file_limit(config.http_max_connections);
   http::Server server(io, options, make_router(services));
   server.start();
   spdlog::info("ops-db-api listening on {}:{} (site {}, {}); main database {}", config.http_address,
@@ -249,6 +284,7 @@ int serve(const Config& config) {
   // Database calls still in progress call back into the objects above: finish them first.
   main_db.stop();
   if (replica) replica->stop();
+  priority_lane.stop();
   spdlog::info("stopped");
   return 0;
 }
