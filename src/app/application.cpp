@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -140,11 +141,18 @@ LsnTrackerOptions lsn_tracker_options(const Config& config) {
 }
 
 // The secondary site's pieces: Redis buffer, drain and replication tracking.
+//
+// The drain and the LSN tracker run on a thread and io_context of their own, with the Redis
+// connection they use: parsing and serialising batches of up to DRAIN_BATCH_BYTES of JSON must
+// not hold up the threads that serve HTTP. Their steps still run one at a time, in order.
 struct SecondarySite {
   SecondarySite(asio::io_context& io, const Config& config, TransactionApplier& main_db,
-                Database& replica, Scheduler& scheduler, const Clock& clock)
-      : redis(io, redis_options(config)),
-        drain_redis(io, redis_options(config)),
+                Database& replica, const Clock& clock)
+      : drain_io(1),
+        drain_work(asio::make_work_guard(drain_io)),
+        drain_scheduler(drain_io),
+        redis(io, redis_options(config)),
+        drain_redis(drain_io, redis_options(config)),
         options(buffer_options(config)),
         write_buffer(redis, options),
         inspector(redis, options, clock),
@@ -153,11 +161,15 @@ struct SecondarySite {
         replication_queue(drain_redis, options, clock),
         replica_progress(replica),
         writer(write_buffer),
-        processor(drain_options(config), drain_queue, main_db, scheduler, clock),
-        lsn(lsn_tracker_options(config), replication_queue, replica_progress, scheduler, clock),
+        processor(drain_options(config), drain_queue, main_db, drain_scheduler, clock),
+        lsn(lsn_tracker_options(config), replication_queue, replica_progress, drain_scheduler,
+            clock),
         lsn_enabled(config.lsn_tracking_enabled) {}
 
+  ~SecondarySite() { join(); }
+
   void start() {
+    drain_thread = std::thread([this] { drain_io.run(); });
     redis.start();
     drain_redis.start();
     processor.start();
@@ -179,6 +191,17 @@ struct SecondarySite {
     });
   }
 
+  // Ends the drain's thread; what is still queued on it is dropped. After stop() has finished
+  // (or when the server never got that far).
+  void join() {
+    drain_work.reset();
+    drain_io.stop();
+    if (drain_thread.joinable()) drain_thread.join();
+  }
+
+  asio::io_context drain_io;
+  asio::executor_work_guard<asio::io_context::executor_type> drain_work;
+  AsioScheduler drain_scheduler;
   // Client writes and the drain use separate connections, so a large drain batch never
   // delays the reply to a client's write.
   redis::RedisClient redis;
@@ -194,6 +217,7 @@ struct SecondarySite {
   DrainProcessor processor;
   LsnTracker lsn;
   bool lsn_enabled;
+  std::thread drain_thread;  // runs drain_io
 };
 
 }  // namespace
@@ -201,7 +225,6 @@ struct SecondarySite {
 int serve(const Config& config) {
   asio::io_context io(config.http_threads);
   SystemClock clock;
-  AsioScheduler scheduler(io);
   const bool secondary = config.site_type == SiteType::secondary;
 
   const PgQueueOptions queue{config.db_queue_limit, config.db_queue_timeout};
@@ -217,8 +240,7 @@ int serve(const Config& config) {
                            secondary ? config.local_db : config.main_db, 1, queue);
 
   std::unique_ptr<SecondarySite> site;
-  if (secondary)
-    site = std::make_unique<SecondarySite>(io, config, main_db, reads, scheduler, clock);
+  if (secondary) site = std::make_unique<SecondarySite>(io, config, main_db, reads, clock);
   DirectWriter direct(main_db);
   TransactionBuilder builder(config.site_name, clock, config.http_json_max_depth);
   PgDatabaseProbe probe(priority_lane);
@@ -281,6 +303,7 @@ int serve(const Config& config) {
   for (int i = 1; i < config.http_threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : threads) t.join();
+  if (site) site->join();
   // Database calls still in progress call back into the objects above: finish them first.
   main_db.stop();
   if (replica) replica->stop();
