@@ -4,6 +4,13 @@ namespace opsdb {
 namespace {
 
 ApiError database_error(const Error& error) {
+  // The database was never asked: every connection is taken and the queue is full or the call
+  // waited too long for one. Retrying a little later is the right reaction.
+  if (error.is(Fault::unavailable) && error.code == "busy") {
+    return ApiError(ErrorKind::unavailable,
+                    "the database is busy (too many requests are waiting for it); try again later",
+                    {{"reason", "database_busy"}});
+  }
   if (!error.is(Fault::rejected)) {
     return ApiError(ErrorKind::unavailable, "the database is unreachable; try again later");
   }

@@ -1,8 +1,11 @@
 #include "opsdb/app/application.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -70,6 +73,28 @@ void maintain(asio::steady_timer& timer, HealthMonitor& health, ReferenceCheck& 
   });
 }
 
+// Descriptors besides client connections: databases, Redis, listening socket, logs.
+constexpr rlim_t kSpareDescriptors = 128;
+
+// Every connection takes a descriptor; the soft limit (often 1024) would otherwise make the
+// accept fail before HTTP_MAX_CONNECTIONS is reached. The hard limit is as far as it goes.
+void raise_file_limit(std::size_t max_connections) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = static_cast<rlim_t>(max_connections) + kSpareDescriptors;
+  if (limit.rlim_cur < wanted && limit.rlim_cur != RLIM_INFINITY) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+    spdlog::warn(
+        "open file limit {} is below HTTP_MAX_CONNECTIONS + {}: connections beyond what the "
+        "limit allows wait in the listen queue instead of being refused with 503",
+        limit.rlim_cur, kSpareDescriptors);
+  }
+}
+
 redis::RedisOptions redis_options(const Config& config) {
   redis::RedisOptions o;
   o.host = config.redis_host;
@@ -117,11 +142,18 @@ LsnTrackerOptions lsn_tracker_options(const Config& config) {
 }
 
 // The secondary site's pieces: Redis buffer, drain and replication tracking.
+//
+// The drain and the LSN tracker run on a thread and io_context of their own, with the Redis
+// connection they use: parsing and serialising batches of up to DRAIN_BATCH_BYTES of JSON must
+// not hold up the threads that serve HTTP. Their steps still run one at a time, in order.
 struct SecondarySite {
   SecondarySite(asio::io_context& io, const Config& config, TransactionApplier& main_db,
-                Database& replica, Scheduler& scheduler, const Clock& clock)
-      : redis(io, redis_options(config)),
-        drain_redis(io, redis_options(config)),
+                Database& replica, const Clock& clock)
+      : drain_io(1),
+        drain_work(asio::make_work_guard(drain_io)),
+        drain_scheduler(drain_io),
+        redis(io, redis_options(config)),
+        drain_redis(drain_io, redis_options(config)),
         options(buffer_options(config)),
         write_buffer(redis, options),
         inspector(redis, options, clock),
@@ -131,11 +163,15 @@ struct SecondarySite {
         replication_queue(drain_redis, options, clock),
         replica_progress(replica),
         writer(write_buffer),
-        processor(drain_options(config), drain_queue, main_db, scheduler, clock),
-        lsn(lsn_tracker_options(config), replication_queue, replica_progress, scheduler, clock),
+        processor(drain_options(config), drain_queue, main_db, drain_scheduler, clock),
+        lsn(lsn_tracker_options(config), replication_queue, replica_progress, drain_scheduler,
+            clock),
         lsn_enabled(config.lsn_tracking_enabled) {}
 
+  ~SecondarySite() { join(); }
+
   void start() {
+    drain_thread = std::thread([this] { drain_io.run(); });
     redis.start();
     drain_redis.start();
     processor.start();
@@ -157,6 +193,17 @@ struct SecondarySite {
     });
   }
 
+  // Ends the drain's thread; what is still queued on it is dropped. After stop() has finished
+  // (or when the server never got that far).
+  void join() {
+    drain_work.reset();
+    drain_io.stop();
+    if (drain_thread.joinable()) drain_thread.join();
+  }
+
+  asio::io_context drain_io;
+  asio::executor_work_guard<asio::io_context::executor_type> drain_work;
+  AsioScheduler drain_scheduler;
   // Client writes and the drain use separate connections, so a large drain batch never
   // delays the reply to a client's write.
   redis::RedisClient redis;
@@ -173,6 +220,7 @@ struct SecondarySite {
   DrainProcessor processor;
   LsnTracker lsn;
   bool lsn_enabled;
+  std::thread drain_thread;  // runs drain_io
 };
 
 }  // namespace
@@ -180,24 +228,27 @@ struct SecondarySite {
 int serve(const Config& config) {
   asio::io_context io(config.http_threads);
   SystemClock clock;
-  AsioScheduler scheduler(io);
   const bool secondary = config.site_type == SiteType::secondary;
 
+  const PgQueueOptions queue{config.db_queue_limit, config.db_queue_timeout};
   // The drain has a connection of its own so reads never queue behind a batch.
-  PgDatabase main_db("main", config.main_db, secondary ? 1 : config.db_pool_size);
+  PgDatabase main_db("main", config.main_db, secondary ? 1 : config.db_pool_size, queue);
   std::unique_ptr<PgDatabase> replica;
   if (secondary)
-    replica = std::make_unique<PgDatabase>("local", config.local_db, config.db_pool_size);
+    replica = std::make_unique<PgDatabase>("local", config.local_db, config.db_pool_size, queue);
   Database& reads = secondary ? static_cast<Database&>(*replica) : main_db;
+  // A lane of its own for what critical writes and health wait on (reference ids, the probe):
+  // a burst of slow reads filling the pool never delays or refuses a write's reference check.
+  PgDatabase priority_lane(secondary ? "local (priority lane)" : "main (priority lane)",
+                           secondary ? config.local_db : config.main_db, 1, queue);
 
   std::unique_ptr<SecondarySite> site;
-  if (secondary)
-    site = std::make_unique<SecondarySite>(io, config, main_db, reads, scheduler, clock);
+  if (secondary) site = std::make_unique<SecondarySite>(io, config, main_db, reads, clock);
   DirectWriter direct(main_db);
   TransactionBuilder builder(config.site_name, clock, config.http_json_max_depth);
-  PgDatabaseProbe probe(reads);
+  PgDatabaseProbe probe(priority_lane);
   HealthMonitor health(probe);
-  PgReferenceIds reference_ids(reads);
+  PgReferenceIds reference_ids(priority_lane);
   ReferenceCheck references(reference_ids);
   PgReadStore read_store(reads);
   SmartQuery smart_query(read_store, site ? &site->buffered_records : nullptr);
@@ -219,6 +270,12 @@ int serve(const Config& config) {
   options.address = config.http_address;
   options.port = config.http_port;
   options.body_limit = config.http_body_limit;
+  options.max_connections = config.http_max_connections;
+  options.header_timeout = config.http_header_timeout;
+  options.idle_timeout = config.http_idle_timeout;
+  options.body_timeout = config.http_body_timeout;
+  options.write_timeout = config.http_write_timeout;
+  raise_file_limit(config.http_max_connections);
   http::Server server(io, options, make_router(services));
   server.start();
   spdlog::info("ops-db-api listening on {}:{} (site {}, {}); main database {}", config.http_address,
@@ -250,9 +307,11 @@ int serve(const Config& config) {
   for (int i = 1; i < config.http_threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : threads) t.join();
+  if (site) site->join();
   // Database calls still in progress call back into the objects above: finish them first.
   main_db.stop();
   if (replica) replica->stop();
+  priority_lane.stop();
   spdlog::info("stopped");
   return 0;
 }

@@ -220,7 +220,14 @@ Config load_config(const std::map<std::string, std::string>& env,
   r.integer("HTTP_PORT", c.http_port, 0, 65535);
   r.integer("HTTP_THREADS", c.http_threads, 1, 64);
   r.integer("DB_POOL_SIZE", c.db_pool_size, 1, 64);
+  r.integer("DB_QUEUE_LIMIT", c.db_queue_limit, 1, 1'000'000);
+  r.seconds("DB_QUEUE_TIMEOUT", c.db_queue_timeout, 0.001, 3600);
   r.integer("HTTP_BODY_LIMIT", c.http_body_limit, 1024, 256LL * 1024 * 1024);
+  r.integer("HTTP_MAX_CONNECTIONS", c.http_max_connections, 1, 1'000'000);
+  r.seconds("HTTP_HEADER_TIMEOUT", c.http_header_timeout, 0.001, 3600);
+  r.seconds("HTTP_IDLE_TIMEOUT", c.http_idle_timeout, 0.001, 86400);
+  r.seconds("HTTP_BODY_TIMEOUT", c.http_body_timeout, 0.001, 3600);
+  r.seconds("HTTP_WRITE_TIMEOUT", c.http_write_timeout, 0.001, 3600);
   r.integer("HTTP_JSON_MAX_DEPTH", c.http_json_max_depth, 1, 1000);
   r.integer("TRANSACTION_RETRY_ATTEMPTS", c.transaction_retry_attempts, 1, 1000);
   r.seconds("TRANSACTION_RETRY_DELAY", c.transaction_retry_delay, 0.001, 3600);

@@ -39,6 +39,11 @@ constexpr const char* kUnknown = "-";
 constexpr const char* kRequestIdHeader = "X-Request-Id";
 // A client's request id longer than this is replaced rather than copied into every log line.
 constexpr std::size_t kMaxRequestIdLength = 128;
+// What the read buffer may hold beyond a complete header: one read's worth (Beast reads at most
+// 64 KiB at a time). Bytes of pipelined requests beyond that stay in the kernel.
+constexpr std::size_t kReadAhead = 64 * 1024;
+// The first read of an idle keep-alive connection.
+constexpr std::size_t kFirstRead = 4 * 1024;
 
 std::string to_upper(std::string_view text) {
   std::string result(text);
@@ -130,13 +135,17 @@ Response malformed_request(std::string_view reason) {
 }  // namespace
 
 HttpSession::HttpSession(tcp::socket socket, const ServerOptions& options,
-                         std::shared_ptr<const Router> router, std::function<void()> on_closed)
+                         std::shared_ptr<const Router> router,
+                         std::shared_ptr<ConnectionCounters> counters,
+                         std::function<void()> on_closed)
     : stream_(std::move(socket)),
       executor_(stream_.get_executor()),
       options_(options),
       router_(std::move(router)),
+      counters_(std::move(counters)),
       on_closed_(std::move(on_closed)),
-      remote_(remote_address(stream_.socket())) {}
+      remote_(remote_address(stream_.socket())),
+      buffer_(options.header_limit + kReadAhead) {}
 
 HttpSession::~HttpSession() {
   notify_closed();
@@ -165,7 +174,8 @@ void HttpSession::stop() {
     self->guarded("stop", [&] {
       self->stopping_ = true;
       // A request in flight still gets its response, which then carries `Connection: close`.
-      const bool waiting = self->state_ == State::reading && self->idle();
+      const bool waiting =
+          self->state_ == State::waiting || (self->state_ == State::reading && self->idle());
       if (waiting || self->state_ == State::lingering) self->close_now();
     });
   });
@@ -180,20 +190,72 @@ void HttpSession::do_read() {
     close_now();
     return;
   }
-  state_ = State::reading;
   method_ = kUnknown;
   log_path_ = kUnknown;
   version_ = 11;
   keep_alive_ = false;
   head_request_ = false;
+  // The first request's header deadline runs from the accept; a pipelined request already has
+  // bytes in the buffer. Otherwise the connection idles until the next request begins.
+  if (first_request_ || buffer_.size() > 0) {
+    first_request_ = false;
+    read_header();
+    return;
+  }
+  wait_for_request();
+}
 
+void HttpSession::wait_for_request() {
+  state_ = State::waiting;
+  stream_.expires_after(options_.idle_timeout);
+  stream_.async_read_some(
+      buffer_.prepare(kFirstRead),
+      [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
+        self->guarded("wait", [&] {
+          if (self->state_ == State::closed) return;
+          if (ec == beast::error::timeout) {
+            ++self->counters_->idle_timeouts;
+            spdlog::debug("connection from {} closed after {} ms idle", self->remote_,
+                          self->options_.idle_timeout.count());
+            self->close_now();
+            return;
+          }
+          if (ec) {
+            if (!is_disconnect(ec))
+              spdlog::warn("reading from {} failed: {}", self->remote_, ec.message());
+            self->close_now();
+            return;
+          }
+          self->buffer_.commit(bytes);
+          self->read_header();
+        });
+      });
+}
+
+void HttpSession::read_header() {
+  state_ = State::reading;
+  reading_body_ = false;
   // A fresh parser per request, so that limits and parser state never carry over.
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(
       std::min<std::size_t>(options_.header_limit, std::numeric_limits<std::uint32_t>::max())));
   parser_->body_limit(options_.body_limit);
 
-  stream_.expires_after(options_.read_timeout);
+  stream_.expires_after(options_.header_timeout);
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                             self->guarded("read", [&] { self->on_header(ec); });
+                           });
+}
+
+void HttpSession::on_header(boost::system::error_code ec) {
+  if (state_ == State::closed) return;
+  if (ec || parser_->is_done()) {
+    on_read(ec);
+    return;
+  }
+  reading_body_ = true;
+  stream_.expires_after(options_.body_timeout);
   bhttp::async_read(stream_, buffer_, *parser_,
                     [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
                       self->guarded("read", [&] { self->on_read(ec); });
@@ -208,6 +270,10 @@ void HttpSession::on_read(boost::system::error_code ec) {
     handle_request(parser_->release());
     return;
   }
+  on_read_failed(ec);
+}
+
+void HttpSession::on_read_failed(boost::system::error_code ec) {
   // The request line may have been parsed before the failure; name it in the log line.
   const auto& partial = parser_->get();
   if (!partial.method_string().empty()) {
@@ -221,6 +287,14 @@ void HttpSession::on_read(boost::system::error_code ec) {
   }
   if (ec == bhttp::error::header_limit) {
     reply_error(header_fields_too_large(options_.header_limit));
+    return;
+  }
+  if (ec == beast::error::timeout) {
+    // A client this slow is cut off without an answer: writing one could block as well.
+    ++(reading_body_ ? counters_->body_timeouts : counters_->header_timeouts);
+    spdlog::debug("connection from {} closed: {} not complete in time", remote_,
+                  reading_body_ ? "request body" : "request header");
+    close_now();
     return;
   }
   if (is_disconnect(ec)) {
@@ -334,7 +408,7 @@ void HttpSession::write(Response response, bool keep_alive, bool linger) {
 
   state_ = State::writing;
   // A client that does not read its response is cut off like one that does not send.
-  stream_.expires_after(options_.read_timeout);
+  stream_.expires_after(options_.write_timeout);
   bhttp::async_write(
       stream_, *response_,
       [self = shared_from_this(), keep_alive, linger](boost::system::error_code ec, std::size_t) {
@@ -376,7 +450,8 @@ void HttpSession::linger_then_close() {
     close_now();
     return;
   }
-  stream_.expires_after(std::min<std::chrono::milliseconds>(options_.read_timeout, kLingerTimeout));
+  stream_.expires_after(
+      std::min<std::chrono::milliseconds>(options_.header_timeout, kLingerTimeout));
   do_drain();
 }
 

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "connection_counters.hpp"
 #include "opsdb/http/router.hpp"
 #include "opsdb/http/server.hpp"
 
@@ -22,12 +23,19 @@ namespace opsdb::http {
 /// One HTTP/1.1 connection: reads requests one at a time with a fresh size-limited parser,
 /// dispatches each through the router and writes the response, keeping the connection alive
 /// while the client wants it. All of its handlers run on the socket's strand.
+///
+/// Deadlines: the header of the first request must be complete `header_timeout` after the
+/// connection was accepted; between requests the connection may be silent for `idle_timeout`,
+/// after which the header must be complete `header_timeout` after its first byte; the body must
+/// follow within `body_timeout`, a response be written within `write_timeout`. Pipelined requests
+/// are parsed only once the one before is answered; the read buffer is bounded too.
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   /// `socket` must be bound to a strand. `on_closed` runs once, when the connection is closed
   /// (or at the latest when the session is destroyed).
   HttpSession(boost::asio::ip::tcp::socket socket, const ServerOptions& options,
-              std::shared_ptr<const Router> router, std::function<void()> on_closed);
+              std::shared_ptr<const Router> router, std::shared_ptr<ConnectionCounters> counters,
+              std::function<void()> on_closed);
   ~HttpSession();
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
@@ -43,7 +51,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void abort();
 
  private:
-  enum class State { starting, reading, handling, writing, lingering, closed };
+  enum class State { starting, waiting, reading, handling, writing, lingering, closed };
   using BeastRequest = boost::beast::http::request<boost::beast::http::string_body>;
   using BeastResponse = boost::beast::http::response<boost::beast::http::string_body>;
 
@@ -51,7 +59,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void guarded(const char* step, Step&& step_fn);
 
   void do_read();
+  void wait_for_request();
+  void read_header();
+  void on_header(boost::system::error_code ec);
   void on_read(boost::system::error_code ec);
+  void on_read_failed(boost::system::error_code ec);
   void handle_request(BeastRequest&& beast_request);
   Respond make_respond();
   void on_response(Response response);
@@ -69,6 +81,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   const boost::asio::any_io_executor executor_;  // the connection's strand; safe to copy anywhere
   const ServerOptions options_;
   const std::shared_ptr<const Router> router_;
+  const std::shared_ptr<ConnectionCounters> counters_;
   std::function<void()> on_closed_;
   const std::string remote_;  // peer address, for log lines
 
@@ -79,6 +92,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   State state_ = State::starting;
   bool stopping_ = false;
+  bool first_request_ = true;  // its header deadline counts from the accept
+  bool reading_body_ = false;  // which deadline a timeout broke
   // Describe the request in flight, for its log line and response.
   std::string method_;
   std::string log_path_;

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "connection_counters.hpp"
+#include "connection_refusal.hpp"
 #include "http_session.hpp"
 #include "listener.hpp"
 
@@ -21,6 +23,14 @@ namespace opsdb::http {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+
+namespace {
+
+// Refusals being written at once; a flood beyond this is closed without an answer, so refusing
+// stays cheap however many connections arrive.
+constexpr std::size_t kMaxPendingRefusals = 64;
+
+}  // namespace
 
 // Owns the listener and a registry of live sessions, so that stop() can reach them. Sessions
 // report back when they close; the registry is locked because sessions live on their own strands
@@ -31,6 +41,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       : io(io_context),
         options(std::move(server_options)),
         router(std::move(request_router)),
+        refusal(std::make_shared<const std::string>(
+            ConnectionRefusal::render_response(options.max_connections))),
+        counters(std::make_shared<ConnectionCounters>()),
         strand(asio::make_strand(io_context)),
         grace_timer(strand) {}
 
@@ -54,18 +67,56 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       std::lock_guard lock(mutex);
       // A connection accepted just before the acceptor closed is not served any more.
       if (stopping) return;
+      if (sessions.size() >= options.max_connections) return refuse(std::move(socket));
       const auto id = next_id++;
       session = std::make_shared<HttpSession>(
-          std::move(socket), options, router,
+          std::move(socket), options, router, counters,
           [self = shared_from_this(), id] { self->on_session_closed(id); });
       sessions.emplace(id, session);
     }
+    ++counters->accepted;
     session->run();
+  }
+
+  // Requires `mutex`. Over the limit: a short 503 while few refusals are under way, else the
+  // connection is just closed (the socket goes out of scope).
+  void refuse(tcp::socket socket) {
+    ++counters->refused;
+    if (!refusal_logged) {
+      spdlog::warn("HTTP server: {} connections open (HTTP_MAX_CONNECTIONS); refusing new ones",
+                   sessions.size());
+      refusal_logged = true;
+    }
+    if (pending_refusals >= kMaxPendingRefusals) return;
+    ++pending_refusals;
+    std::weak_ptr<Impl> weak = shared_from_this();
+    std::make_shared<ConnectionRefusal>(std::move(socket), refusal, [weak] {
+      if (auto self = weak.lock()) {
+        std::lock_guard lock(self->mutex);
+        --self->pending_refusals;
+      }
+    })->run();
+  }
+
+  ServerStats stats() {
+    ServerStats result;
+    {
+      std::lock_guard lock(mutex);
+      result.open_connections = sessions.size();
+    }
+    result.accepted_connections = counters->accepted;
+    result.refused_connections = counters->refused;
+    result.header_timeouts = counters->header_timeouts;
+    result.idle_timeouts = counters->idle_timeouts;
+    result.body_timeouts = counters->body_timeouts;
+    return result;
   }
 
   void on_session_closed(std::uint64_t id) {
     std::lock_guard lock(mutex);
     sessions.erase(id);
+    // Logged again only after the server has had some room, not at every connection that ends.
+    if (sessions.size() <= options.max_connections * 9 / 10) refusal_logged = false;
     finish_if_done();
   }
 
@@ -137,6 +188,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   asio::io_context& io;
   const ServerOptions options;
   const std::shared_ptr<const Router> router;
+  const std::shared_ptr<const std::string> refusal;  // the 503 of a refused connection
+  const std::shared_ptr<ConnectionCounters> counters;
   asio::strand<asio::io_context::executor_type> strand;  // serialises use of grace_timer
   asio::steady_timer grace_timer;
   std::shared_ptr<Listener> listener;
@@ -144,6 +197,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::mutex mutex;  // guards everything below
   std::unordered_map<std::uint64_t, std::weak_ptr<HttpSession>> sessions;
   std::uint64_t next_id = 0;
+  std::size_t pending_refusals = 0;
+  bool refusal_logged = false;  // once per episode of being full
   bool stopping = false;
   bool finished = false;
   std::function<void()> on_stopped;
@@ -165,6 +220,10 @@ void Server::start() {
 
 std::uint16_t Server::port() const {
   return impl_->listener ? impl_->listener->port() : 0;
+}
+
+ServerStats Server::stats() const {
+  return impl_->stats();
 }
 
 void Server::stop(std::function<void()> on_stopped) {

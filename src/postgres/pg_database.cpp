@@ -9,6 +9,8 @@
 #include <mutex>
 #include <pqxx/pqxx>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "opsdb/postgres/error_classification.hpp"
 
@@ -25,7 +27,16 @@ using Fail = std::function<void(Error)>;
 struct Task {
   Job job;
   Fail fail;
+  // Both fixed when the call is made: a call waits in the queue until `start_by` at most, and
+  // its whole deadline (queue time included) ends at `finish_by`.
+  SteadyClock::time_point start_by;
+  SteadyClock::time_point finish_by;
 };
+
+// The code of the failures the queue itself reports (the database never saw the call).
+constexpr const char* kBusy = "busy";
+// How often the watchdog looks at running calls and at the front of the queue.
+constexpr std::chrono::milliseconds kWatchInterval{50};
 
 // An error the server reported, classified by its SQLSTATE; a site-wide one leads with what
 // it means for the operator ("the main database is read-only: ...").
@@ -62,9 +73,10 @@ struct PgDatabase::Impl {
     std::atomic<bool> timed_out{false};     // the watchdog closed the current call's socket
   };
 
-  Impl(std::string name, DbConfig config, int count)
+  Impl(std::string name, DbConfig config, int count, PgQueueOptions queue)
       : name(std::move(name)),
         config(std::move(config)),
+        queue(queue),
         conninfo(connection_string(this->config)),
         workers(static_cast<size_t>(count)) {
     for (auto& w : workers) w.thread = std::thread([this, &w] { run(w); });
@@ -81,6 +93,7 @@ struct PgDatabase::Impl {
       if (stopping) return;
       stopping = true;
       tasks.clear();
+      refused.clear();
     }
     ready.notify_all();
     // The watchdog keeps running until the workers are gone: it is what frees a worker stuck
@@ -95,11 +108,48 @@ struct PgDatabase::Impl {
   }
 
   void submit(Job job, Fail fail) {
+    const auto now = SteadyClock::now();
+    Task task{std::move(job), std::move(fail), now + std::min(queue.wait, call_deadline()),
+              now + call_deadline()};
     {
       std::lock_guard lock(mutex);
-      tasks.push_back(Task{std::move(job), std::move(fail)});
+      if (stopping) return;
+      if (tasks.size() >= queue.limit) {
+        ++refused_full;
+        if (!queue_full_logged) {
+          spdlog::warn("{} database: {} calls already wait for a worker; refusing more", name,
+                       tasks.size());
+          queue_full_logged = true;
+        }
+        // Reported by the watchdog: a caller is never called back from inside its own call.
+        refused.push_back(std::move(task));
+      } else {
+        queue_full_logged = false;
+        tasks.push_back(std::move(task));
+        ready.notify_one();
+        return;
+      }
     }
-    ready.notify_one();
+    watchdog_wake.notify_all();
+  }
+
+  Error queue_full_error() const {
+    return Error{Fault::unavailable,
+                 name + " database is busy: " + std::to_string(queue.limit) +
+                     " calls already wait for a connection",
+                 kBusy};
+  }
+
+  Error queue_timeout_error() const {
+    return Error{Fault::unavailable,
+                 name + " database is busy: the call found no free connection within " +
+                     std::to_string(std::min(queue.wait, call_deadline()).count()) + " ms",
+                 kBusy};
+  }
+
+  PgQueueStats stats() {
+    std::lock_guard lock(mutex);
+    return PgQueueStats{tasks.size(), refused_full, expired_queued};
   }
 
   std::chrono::milliseconds call_deadline() const {
@@ -117,6 +167,11 @@ struct PgDatabase::Impl {
         task = std::move(tasks.front());
         tasks.pop_front();
       }
+      if (SteadyClock::now() > task.start_by) {
+        count_expired();
+        task.fail(queue_timeout_error());
+        continue;
+      }
       try {
         if (!conn || !conn->is_open()) {
           conn.reset();
@@ -125,7 +180,8 @@ struct PgDatabase::Impl {
         }
         worker.timed_out = false;
         worker.socket = conn->sock();
-        worker.deadline = (SteadyClock::now() + call_deadline()).time_since_epoch().count();
+        // The deadline counts from the call, so the time it waited for a worker is included.
+        worker.deadline = task.finish_by.time_since_epoch().count();
         task.job(*conn);
         disarm(worker);
       } catch (const std::exception& e) {
@@ -155,12 +211,41 @@ struct PgDatabase::Impl {
     worker.deadline = 0;
   }
 
+  void count_expired() {
+    std::lock_guard lock(mutex);
+    ++expired_queued;
+  }
+
+  // Requires `mutex`. Takes the refused calls and those that waited past their start deadline
+  // (the queue is in call order, and every call has the same wait, so they are at its front).
+  std::vector<std::pair<Task, bool>> take_failed_calls() {
+    std::vector<std::pair<Task, bool>> failed;
+    for (auto& task : refused) failed.emplace_back(std::move(task), true);
+    refused.clear();
+    const auto now = SteadyClock::now();
+    while (!tasks.empty() && tasks.front().start_by < now) {
+      ++expired_queued;
+      failed.emplace_back(std::move(tasks.front()), false);
+      tasks.pop_front();
+    }
+    return failed;
+  }
+
   // Frees workers stuck in a call past its deadline by shutting their socket down; libpq then
   // fails the call with a broken connection instead of waiting for a server that never answers.
+  // Also fails the calls the queue refused or that waited too long, so a caller learns of a
+  // busy database within the queue wait even while every worker is stuck.
   void watch() {
     std::unique_lock lock(mutex);
     while (!workers_gone) {
-      watchdog_wake.wait_for(lock, std::chrono::milliseconds(50));
+      watchdog_wake.wait_for(lock, kWatchInterval,
+                             [this] { return workers_gone || !refused.empty(); });
+      if (auto failed = take_failed_calls(); !failed.empty()) {
+        lock.unlock();
+        for (auto& [task, full] : failed)
+          task.fail(full ? queue_full_error() : queue_timeout_error());
+        lock.lock();
+      }
       const auto now = SteadyClock::now().time_since_epoch().count();
       for (auto& w : workers) {
         auto deadline = w.deadline.load();
@@ -188,25 +273,34 @@ struct PgDatabase::Impl {
 
   std::string name;
   DbConfig config;
+  PgQueueOptions queue;
   std::string conninfo;
   std::vector<Worker> workers;
   std::thread watchdog;
   std::mutex mutex;
   std::condition_variable ready;          // workers: a task is queued
   std::condition_variable watchdog_wake;  // watchdog: time to stop
-  std::deque<Task> tasks;
+  std::deque<Task> tasks;                 // bounded by queue.limit
+  std::vector<Task> refused;              // refused calls, until the watchdog tells their callers
+  std::uint64_t refused_full = 0;
+  std::uint64_t expired_queued = 0;
+  bool queue_full_logged = false;
   bool stopping = false;
   bool workers_gone = false;
   std::atomic<bool> unreachable{false};
 };
 
-PgDatabase::PgDatabase(std::string name, DbConfig config, int workers)
-    : impl_(std::make_unique<Impl>(std::move(name), std::move(config), workers)) {}
+PgDatabase::PgDatabase(std::string name, DbConfig config, int workers, PgQueueOptions queue)
+    : impl_(std::make_unique<Impl>(std::move(name), std::move(config), workers, queue)) {}
 
 PgDatabase::~PgDatabase() = default;
 
 void PgDatabase::stop() {
   impl_->stop();
+}
+
+PgQueueStats PgDatabase::queue_stats() const {
+  return impl_->stats();
 }
 
 void PgDatabase::query(SqlQuery query, Callback<nlohmann::json> done) {

@@ -46,6 +46,12 @@ int pause_main() {
 int resume_main() {
   return script("fault.sh", "resume-main");
 }
+int pause_replica() {
+  return script("fault.sh", "pause-replica");
+}
+int resume_replica() {
+  return script("fault.sh", "resume-replica");
+}
 int stop_main() {
   return script("stack.sh", "stop-main");
 }
@@ -66,6 +72,7 @@ void restore_stack() {
   // Fails harmlessly when main is not running; a paused main must be continued before
   // start-main, which would otherwise just report it as running.
   script("fault.sh", "resume-main >/dev/null 2>&1");
+  script("fault.sh", "resume-replica >/dev/null 2>&1");
   start_main();
   start_redis();
 }

@@ -24,6 +24,9 @@ int clear_faults();
 /// SIGSTOP / SIGCONT the main PostgreSQL (a hung server).
 int pause_main();
 int resume_main();
+/// SIGSTOP / SIGCONT the local replica (a hung local database).
+int pause_replica();
+int resume_replica();
 /// Stops (fast shutdown) / starts the main PostgreSQL (a refused connection).
 int stop_main();
 int start_main();

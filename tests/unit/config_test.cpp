@@ -133,5 +133,39 @@ TEST(Config, TheDrainFaultHookIsOffUnlessAskedFor) {
   EXPECT_THROW(load_config({{"DRAIN_TEST_FAULT", "throw:x"}}, std::nullopt), ConfigError);
 }
 
+TEST(Config, ConnectionAndQueueLimitsAreTypedAndChecked) {
+  const auto defaults = load_config({}, std::nullopt);
+  EXPECT_EQ(defaults.http_max_connections, 1024u);
+  EXPECT_EQ(defaults.http_header_timeout, std::chrono::seconds(10));
+  EXPECT_LT(defaults.http_header_timeout, defaults.http_body_timeout);
+  EXPECT_EQ(defaults.db_queue_limit, 256u);
+
+  const auto c = load_config({{"HTTP_MAX_CONNECTIONS", "5000"},
+                              {"HTTP_HEADER_TIMEOUT", "2.5"},
+                              {"HTTP_IDLE_TIMEOUT", "60"},
+                              {"HTTP_BODY_TIMEOUT", "45"},
+                              {"HTTP_WRITE_TIMEOUT", "20"},
+                              {"DB_QUEUE_LIMIT", "32"},
+                              {"DB_QUEUE_TIMEOUT", "0.25"}},
+                             std::nullopt);
+  EXPECT_EQ(c.http_max_connections, 5000u);
+  EXPECT_EQ(c.http_header_timeout, std::chrono::milliseconds(2500));
+  EXPECT_EQ(c.http_idle_timeout, std::chrono::seconds(60));
+  EXPECT_EQ(c.http_body_timeout, std::chrono::seconds(45));
+  EXPECT_EQ(c.http_write_timeout, std::chrono::seconds(20));
+  EXPECT_EQ(c.db_queue_limit, 32u);
+  EXPECT_EQ(c.db_queue_timeout, std::chrono::milliseconds(250));
+
+  for (const std::string key : {"HTTP_MAX_CONNECTIONS", "DB_QUEUE_LIMIT"}) {
+    EXPECT_NE(error_of({{key, "0"}}).find(key), std::string::npos);
+    EXPECT_NE(error_of({{key, "many"}}).find(key), std::string::npos);
+  }
+  for (const std::string key : {"HTTP_HEADER_TIMEOUT", "HTTP_IDLE_TIMEOUT", "HTTP_BODY_TIMEOUT",
+                                "HTTP_WRITE_TIMEOUT", "DB_QUEUE_TIMEOUT"}) {
+    EXPECT_NE(error_of({{key, "0"}}).find(key), std::string::npos);
+    EXPECT_NE(error_of({{key, "soon"}}).find(key), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace opsdb

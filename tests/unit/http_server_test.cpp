@@ -30,6 +30,7 @@
 #include "opsdb/core/error.hpp"
 #include "opsdb/http/router.hpp"
 #include "opsdb/http/server.hpp"
+#include "support/wait.hpp"
 
 namespace opsdb::http {
 namespace {
@@ -160,7 +161,10 @@ class HttpServerTest : public ::testing::Test {
     ServerOptions options;
     options.address = "127.0.0.1";
     options.port = 0;
-    options.read_timeout = 5s;
+    options.header_timeout = 5s;
+    options.idle_timeout = 5s;
+    options.body_timeout = 5s;
+    options.write_timeout = 5s;
     options.shutdown_grace = 5s;
     return options;
   }
@@ -627,9 +631,9 @@ TEST_F(HttpServerTest, GraceExpiryClosesBusyConnectionAndLateRespondIsHarmless) 
   respond(Response{});
 }
 
-TEST_F(HttpServerTest, ReadTimeoutClosesSilentConnection) {
+TEST_F(HttpServerTest, HeaderTimeoutClosesSilentConnection) {
   auto options = test_options();
-  options.read_timeout = 200ms;
+  options.header_timeout = 200ms;
   start(options);
 
   const auto connected = std::chrono::steady_clock::now();
@@ -641,6 +645,161 @@ TEST_F(HttpServerTest, ReadTimeoutClosesSilentConnection) {
   Client slow(port());
   slow.send_raw("GET /hello HTTP/1.1\r\nHost: x\r\n");
   EXPECT_EQ(slow.wait_closed(), asio::error::eof);
+  // The stream closes the socket when its timer fires, just before the session counts it.
+  EXPECT_TRUE(test::wait_until([&] { return server_->stats().header_timeouts == 2u; }, 5s,
+                               "both header timeouts to be counted"));
+}
+
+TEST_F(HttpServerTest, HeaderTimeoutCutsOffAClientTricklingItsHeader) {
+  add("GET", "/hello", reply_with(200, "hi"));
+  auto options = test_options();
+  options.header_timeout = 300ms;
+  start(options);
+  Client slowloris(port());
+
+  // A byte every 50 ms keeps an idle timer happy for ever; the header deadline does not move.
+  const auto connected = std::chrono::steady_clock::now();
+  const std::string header = "GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(200, 's');
+  bool cut_off = false;
+  for (char c : header) {
+    try {
+      slowloris.send_raw(std::string(1, c));
+    } catch (const boost::system::system_error&) {
+      cut_off = true;
+      break;
+    }
+    if (std::chrono::steady_clock::now() - connected > 3s) break;
+    std::this_thread::sleep_for(50ms);  // the trickle itself
+  }
+  const auto took = std::chrono::steady_clock::now() - connected;
+
+  EXPECT_TRUE(cut_off) << "the server kept reading a trickling header";
+  EXPECT_LT(took, 2s);
+  // The stream closes the socket when its timer fires, just before the session counts it.
+  EXPECT_TRUE(test::wait_until([&] { return server_->stats().header_timeouts == 1u; }, 5s,
+                               "the header timeout to be counted"));
+}
+
+TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosedAfterIdleTimeout) {
+  add("GET", "/hello", reply_with(200, "hi"));
+  auto options = test_options();
+  options.idle_timeout = 300ms;
+  start(options);
+  Client client(port());
+
+  EXPECT_EQ(client.get("/hello").result_int(), 200);
+  // Shorter pauses than the idle timeout keep the connection.
+  std::this_thread::sleep_for(150ms);  // an idle pause shorter than the timeout
+  EXPECT_EQ(client.get("/hello").result_int(), 200);
+  const auto answered = std::chrono::steady_clock::now();
+
+  EXPECT_EQ(client.wait_closed(), asio::error::eof);
+  EXPECT_GE(std::chrono::steady_clock::now() - answered, 250ms);
+  // The stream closes the socket when its timer fires, just before the session counts it.
+  EXPECT_TRUE(test::wait_until([&] { return server_->stats().idle_timeouts == 1u; }, 5s,
+                               "the idle timeout to be counted"));
+  EXPECT_EQ(server_->stats().header_timeouts, 0u);
+}
+
+TEST_F(HttpServerTest, BodyTimeoutCutsOffASlowBody) {
+  std::atomic<int> calls{0};
+  add("POST", "/upload",
+      [&](const RequestContext&, const Request&, const PathParams&, Respond respond) {
+        ++calls;
+        respond(Response{});
+      });
+  auto options = test_options();
+  options.body_timeout = 300ms;
+  start(options);
+  Client client(port());
+
+  const auto sent = std::chrono::steady_clock::now();
+  client.send_raw("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789");
+
+  EXPECT_EQ(client.wait_closed(), asio::error::eof);
+  EXPECT_GE(std::chrono::steady_clock::now() - sent, 250ms);
+  EXPECT_EQ(calls, 0);
+  // The stream closes the socket when its timer fires, just before the session counts it.
+  EXPECT_TRUE(test::wait_until([&] { return server_->stats().body_timeouts == 1u; }, 5s,
+                               "the body timeout to be counted"));
+}
+
+TEST_F(HttpServerTest, ConnectionsBeyondTheLimitGet503AndAreCounted) {
+  add("GET", "/hello", reply_with(200, "hi"));
+  auto options = test_options();
+  options.max_connections = 2;
+  start(options);
+  Client first(port());
+  Client second(port());
+  // Both are registered once they have been answered.
+  ASSERT_EQ(first.get("/hello").result_int(), 200);
+  ASSERT_EQ(second.get("/hello").result_int(), 200);
+
+  Client third(port());
+  third.send(bhttp::verb::get, "/hello");
+  const auto refused = third.read_response();
+
+  EXPECT_EQ(refused.result_int(), 503);
+  EXPECT_EQ(error_of(refused).at("code"), "unavailable");
+  EXPECT_FALSE(refused.keep_alive());
+  EXPECT_EQ(third.wait_closed(), asio::error::eof);
+  EXPECT_EQ(server_->stats().refused_connections, 1u);
+  EXPECT_EQ(server_->stats().open_connections, 2u);
+  // The connections being served are not disturbed, and a freed place is taken again.
+  EXPECT_EQ(first.get("/hello").result_int(), 200);
+  second.send(bhttp::verb::get, "/hello", {}, /*keep_alive=*/false);
+  ASSERT_EQ(second.read_response().result_int(), 200);
+  ASSERT_EQ(second.wait_closed(), asio::error::eof);
+  ASSERT_TRUE(test::wait_until([&] { return server_->stats().open_connections == 1; }, 5s,
+                               "the closed connection to leave the count"));
+  Client fourth(port());
+  EXPECT_EQ(fourth.get("/hello").result_int(), 200);
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsAreHandledOneAtATimeInOrder) {
+  std::atomic<int> in_flight{0};
+  std::atomic<int> most_in_flight{0};
+  add("GET", "/slow/{word}",
+      [&](const RequestContext&, const Request&, const PathParams& params, Respond respond) {
+        most_in_flight = std::max(most_in_flight.load(), ++in_flight);
+        spawn([&, word = params.at("word"), respond = std::move(respond)] {
+          std::this_thread::sleep_for(20ms);  // a database call
+          --in_flight;
+          Response response;
+          response.body = word;
+          respond(std::move(response));
+        });
+      });
+  add("POST", "/json",
+      [](const RequestContext&, const Request& request, const PathParams&, Respond respond) {
+        if (!json::accept(request.body)) {
+          return respond(error_response(ApiError(ErrorKind::bad_request, "invalid JSON")));
+        }
+        respond(Response{});
+      });
+  start();
+  Client client(port());
+
+  client.send_raw(
+      "GET /slow/one HTTP/1.1\r\nHost: x\r\n\r\n"
+      "POST /json HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n{bad}"
+      "GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /slow/two HTTP/1.1\r\nHost: x\r\n\r\n"
+      "POST /json HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"
+      "GET /slow/three HTTP/1.1\r\nHost: x\r\nBroken Header\r\n\r\n"
+      "GET /slow/four HTTP/1.1\r\nHost: x\r\n\r\n");
+
+  EXPECT_EQ(client.read_response().body(), "one");
+  EXPECT_EQ(client.read_response().result_int(), 400);
+  EXPECT_EQ(client.read_response().result_int(), 404);
+  EXPECT_EQ(client.read_response().body(), "two");
+  EXPECT_EQ(client.read_response().result_int(), 200);
+  // A request that cannot be framed ends the connection: nothing after it can be trusted.
+  const auto malformed = client.read_response();
+  EXPECT_EQ(malformed.result_int(), 400);
+  EXPECT_FALSE(malformed.keep_alive());
+  EXPECT_EQ(client.wait_closed(), asio::error::eof);
+  EXPECT_EQ(most_in_flight, 1);
 }
 
 TEST_F(HttpServerTest, StartFailsWhenPortIsTaken) {

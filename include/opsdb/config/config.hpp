@@ -41,8 +41,22 @@ struct Config {
   std::uint16_t http_port = 8000;
   int http_threads = 2;
   int db_pool_size = 4;  // reader connections per database
+  /// Calls that may wait for a connection of one database; more fail at once with 503.
+  std::size_t db_queue_limit = 256;
+  /// A call that finds no free connection within this long fails with 503 without running.
+  std::chrono::milliseconds db_queue_timeout{5'000};
   std::size_t http_body_limit = 1024 * 1024;
   std::size_t http_json_max_depth = 64;  // nesting of request bodies
+  /// Open connections served at once; one more is answered 503 and closed.
+  std::size_t http_max_connections = 1024;
+  /// From accepting a connection (or the first byte of a later request) to its complete header.
+  std::chrono::milliseconds http_header_timeout{10'000};
+  /// How long a keep-alive connection may wait for its next request.
+  std::chrono::milliseconds http_idle_timeout{30'000};
+  /// From the end of the header to the end of the body.
+  std::chrono::milliseconds http_body_timeout{30'000};
+  /// Writing one response; a client that does not read is cut off.
+  std::chrono::milliseconds http_write_timeout{30'000};
 
   int transaction_retry_attempts = 3;
   std::chrono::milliseconds transaction_retry_delay{5'000};

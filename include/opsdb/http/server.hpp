@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -16,15 +17,40 @@ namespace opsdb::http {
 
 struct ServerOptions {
   std::string address = "0.0.0.0";
-  std::uint16_t port = 8000;                         // 0 = pick a free port (tests)
-  std::size_t header_limit = 16 * 1024;              // bytes; larger headers get 431
-  std::size_t body_limit = 1024 * 1024;              // bytes; larger bodies get 413
-  std::chrono::milliseconds read_timeout{30'000};    // idle keep-alive / slow client limit
+  std::uint16_t port = 8000;             // 0 = pick a free port (tests)
+  std::size_t header_limit = 16 * 1024;  // bytes; larger headers get 431
+  std::size_t body_limit = 1024 * 1024;  // bytes; larger bodies get 413
+  /// Connections served at once; one more is answered 503 (or just closed) and counted.
+  std::size_t max_connections = 1024;
+  /// A new connection must deliver its first complete header within this; a later request on a
+  /// keep-alive connection within this after its first byte (slowloris).
+  std::chrono::milliseconds header_timeout{10'000};
+  /// A keep-alive connection waiting for its next request is closed after this.
+  std::chrono::milliseconds idle_timeout{30'000};
+  /// From the end of a request's header to the end of its body.
+  std::chrono::milliseconds body_timeout{30'000};
+  /// Writing one response (a client that does not read is cut off).
+  std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds shutdown_grace{10'000};  // in-flight requests get this long on stop
+};
+
+/// What the server has seen so far; counters only grow. Read from any thread.
+struct ServerStats {
+  std::size_t open_connections = 0;
+  std::uint64_t accepted_connections = 0;  // served, not counting refused ones
+  std::uint64_t refused_connections = 0;   // over max_connections: answered 503 or closed
+  std::uint64_t header_timeouts = 0;       // closed: no complete header in time
+  std::uint64_t idle_timeouts = 0;         // keep-alive connections closed while idle
+  std::uint64_t body_timeouts = 0;         // closed: body not complete in time
 };
 
 /// HTTP/1.1 server on Beast: accepts on `io`, one strand per connection, dispatches each request
 /// through the router and writes one log line per request. Runs on whatever threads run `io`.
+///
+/// Hostile clients are bounded: at most `max_connections` at once, a deadline for every header,
+/// body, idle wait and write, size limits for header and body, and pipelined requests answered
+/// one at a time in order (no request is parsed before the one ahead of it is answered, so what
+/// is read ahead is at most one read of 64 KiB; the rest waits in the kernel's socket buffer).
 class Server {
  public:
   Server(boost::asio::io_context& io, ServerOptions options, std::shared_ptr<const Router> router);
@@ -37,6 +63,9 @@ class Server {
 
   /// The bound port (useful when options.port was 0).
   std::uint16_t port() const;
+
+  /// Connection counters now (for /metrics and the like).
+  ServerStats stats() const;
 
   /// Graceful stop: closes the acceptor at once, lets in-flight requests finish and closes idle
   /// connections; connections still busy after `shutdown_grace` are closed. `on_stopped` runs
