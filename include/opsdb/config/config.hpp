@@ -42,7 +42,9 @@ struct Config {
   int http_threads = 2;
   int db_pool_size = 4;  // reader connections per database
   std::size_t http_body_limit = 1024 * 1024;
-  std::size_t http_json_max_depth = 64;  // nesting of request bodies
+  std::size_t http_json_max_depth = 64;          // nesting of request bodies
+  std::size_t http_json_max_string = 64 * 1024;  // bytes of one string or key in a body
+  std::size_t bulk_max_files = 10'000;           // files of one bulk registration
 
   int transaction_retry_attempts = 3;
   std::chrono::milliseconds transaction_retry_delay{5'000};
