@@ -75,7 +75,13 @@ class ApiHarness {
         ApiServices{config_, builder_, sink_, reads_, health_, references_});
     services_->buffer = &buffer_;
     services_->dead_letters = &buffer_;
-    services_->processor = [] { return ProcessorSnapshot{}; };
+    // A running drain, so that /health answers 200: its 503 is about the site, not the request.
+    services_->processor = [] {
+      ProcessorSnapshot drain;
+      drain.state = DrainState::idle;
+      drain.running = true;
+      return drain;
+    };
     router_ = make_router(*services_);
   }
 
