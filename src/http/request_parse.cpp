@@ -37,6 +37,8 @@ std::optional<ParsedTarget> parse_target(std::string_view target) {
     result.path = "/";
     result.raw_path = "/";
   }
+  // "http:a/b" is an absolute URI with a relative path: no request target of HTTP.
+  if (result.path.front() != '/') return std::nullopt;
   if (unusable(result.path)) return std::nullopt;
 
   for (const auto& param : url.params()) {

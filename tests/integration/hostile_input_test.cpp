@@ -72,8 +72,8 @@ TEST_F(HostileInputTest, EveryBadInputToEveryEndpointIsRefusedAndNothingIsWritte
   EXPECT_EQ(redis_->llen(prefix_ + "transaction_buffer"), 0);
 }
 
-// Found by fuzzing: a path segment that decodes to bytes that are not UTF-8 was quoted in the
-// error message, the message could not be serialised and the client got a 500.
+// A path segment that decodes to bytes that are not UTF-8 used to be quoted in the error
+// message, which then could not be serialised: the client got a 500.
 TEST_F(HostileInputTest, APathThatIsNotUtf8IsABadRequestNotAServerError) {
   ASSERT_NO_FATAL_FAILURE(start_server());
   for (const char* target : {"/executed_obs_units/%FF/finish", "/raw_data_files/%C0%AF",

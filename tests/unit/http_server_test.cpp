@@ -410,6 +410,19 @@ TEST_F(HttpServerTest, TargetDecodingToBytesThatAreNotUtf8Is400) {
   EXPECT_EQ(json::parse(response.body()).at("path"), "/caf\xC3\xA9");
 }
 
+// Found by the request_target fuzz target: "http:a/b" parsed as an absolute URI whose path
+// "a/b" does not start with '/', and was routed as if it were "/a/b".
+TEST_F(HttpServerTest, AnAbsoluteUriWithARelativePathIs400) {
+  add("GET", "/{name}/{id}", echo_request);
+  start();
+  Client client(port());
+  const auto response = client.get("http:executed_obs_units/1");
+  EXPECT_EQ(response.result_int(), 400) << response.body();
+  EXPECT_EQ(error_of(response).at("code"), "bad_request");
+  Client absolute(port());
+  EXPECT_EQ(absolute.get("http://example.org/executed_obs_units/1").result_int(), 200);
+}
+
 TEST_F(HttpServerTest, BodyOverLimitIs413AndConnectionCloses) {
   std::atomic<int> calls{0};
   add("POST", "/upload",

@@ -111,8 +111,8 @@ TEST(Router, UnknownPathIs404WithJsonErrorDocument) {
   EXPECT_EQ(dispatch(router, "GET", "/units/1/extra").status, 404);
 }
 
-// Found by fuzzing: the message quoted the path, and bytes that are not UTF-8 made the error
-// document itself fail to serialise, which the connection answered with a 500.
+// The message quotes the path, and bytes that are not UTF-8 used to make the error document
+// itself fail to serialise, which the connection answered with a 500.
 TEST(Router, AnErrorQuotingBytesThatAreNotUtf8IsStillItsOwnStatus) {
   Router router;
   router.add({"PUT", "/units/{id}/finish", Role::open,
