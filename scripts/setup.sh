@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev
   postgresql redis-server redis-tools
   nftables wrk procps iproute2 python3 curl
+  # The fuzz targets (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes.
+  clang-16 libclang-rt-16-dev
 )
 
 # One dpkg-query for all of them keeps the already-installed case well under a second.

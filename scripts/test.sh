@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The project's one test command: install dependencies, build, bring up the local
-# service stack, run every CTest test against it. Extra arguments go to ctest
-# (e.g. `scripts/test.sh -L unit`). Exit code = ctest's.
+# service stack, run every CTest test against it, then run every fuzz target for
+# FUZZ_SECONDS each (default 30; 0 skips them) with scripts/fuzz.sh. Extra arguments go to
+# ctest (e.g. `scripts/test.sh -L unit`) and leave the fuzz targets out. Exit code: non-zero
+# when ctest or a fuzz target failed.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -27,4 +29,7 @@ eval "$(scripts/stack.sh env)"
 
 rc=0
 ctest --test-dir build --output-on-failure "$@" || rc=$?
+if (($# == 0)) && ((${FUZZ_SECONDS:-30} > 0)); then
+  scripts/fuzz.sh "${FUZZ_SECONDS:-30}" || rc=1
+fi
 exit "$rc"

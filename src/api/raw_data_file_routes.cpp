@@ -42,7 +42,7 @@ void add_raw_data_file_routes(http::Router& router, const ApiServices& s) {
                    .body_fields = file_fields(),
                    .body_is_array = true,
                    .response_shape = "bulk_write_receipt"},
-                  [](auto& b, auto& r, auto&) { return b.register_files(b.parse(r.body)); }));
+                  [](auto& b, auto& r, auto&) { return b.register_files(b.parse_files(r.body)); }));
   router.add({.method = "GET",
               .pattern = "/raw_data_files/{id}",
               .role = Role::viewer,

@@ -245,7 +245,10 @@ int serve(const Config& config) {
   std::unique_ptr<SecondarySite> site;
   if (secondary) site = std::make_unique<SecondarySite>(io, config, main_db, reads, clock);
   DirectWriter direct(main_db);
-  TransactionBuilder builder(config.site_name, clock, config.http_json_max_depth);
+  TransactionBuilder builder(config.site_name, clock,
+                             {.max_depth = config.http_json_max_depth,
+                              .max_string = config.http_json_max_string,
+                              .max_bulk_files = config.bulk_max_files});
   PgDatabaseProbe probe(priority_lane);
   HealthMonitor health(probe);
   PgReferenceIds reference_ids(priority_lane);

@@ -228,7 +228,12 @@ Config load_config(const std::map<std::string, std::string>& env,
   r.seconds("HTTP_IDLE_TIMEOUT", c.http_idle_timeout, 0.001, 86400);
   r.seconds("HTTP_BODY_TIMEOUT", c.http_body_timeout, 0.001, 3600);
   r.seconds("HTTP_WRITE_TIMEOUT", c.http_write_timeout, 0.001, 3600);
-  r.integer("HTTP_JSON_MAX_DEPTH", c.http_json_max_depth, 1, 1000);
+  // A buffered transaction document wraps a body in three more levels, and the drain reads
+  // documents of at most 128 (Transaction::parse): a deeper body would be accepted, then
+  // dead-lettered.
+  r.integer("HTTP_JSON_MAX_DEPTH", c.http_json_max_depth, 1, 120);
+  r.integer("HTTP_JSON_MAX_STRING", c.http_json_max_string, 1, 256LL * 1024 * 1024);
+  r.integer("BULK_MAX_FILES", c.bulk_max_files, 1, 1'000'000);
   r.integer("TRANSACTION_RETRY_ATTEMPTS", c.transaction_retry_attempts, 1, 1000);
   r.seconds("TRANSACTION_RETRY_DELAY", c.transaction_retry_delay, 0.001, 3600);
   r.seconds("RETRY_MAX_DELAY", c.retry_max_delay, 0.001, 86400);

@@ -5,6 +5,9 @@
 namespace opsdb {
 namespace {
 
+constexpr std::chrono::sys_days kEarliest{std::chrono::year{1900} / 1 / 1};
+constexpr std::chrono::sys_days kLatest{std::chrono::year{2200} / 1 / 1};
+
 bool digits(std::string_view s, size_t pos, size_t count, int& out) {
   if (pos + count > s.size()) return false;
   int value = 0;
@@ -77,6 +80,9 @@ std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string
   if (pos != s.size()) return std::nullopt;
   auto t = sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} + microseconds{micros} -
            minutes{offset_minutes};
+  // The clock counts nanoseconds in 64 bits (years 1677 to 2262): a time outside that range
+  // would overflow, silently becoming another time.
+  if (t < kEarliest || t >= kLatest) return std::nullopt;
   return time_point_cast<system_clock::duration>(t);
 }
 

@@ -3,11 +3,15 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
+#include "opsdb/core/utf8.hpp"
+
 namespace opsdb::http {
 namespace {
 
-bool has_nul(const std::string& text) {
-  return text.find('\0') != std::string::npos;
+// A decoded NUL has no business in a path or parameter and would surprise any C API later;
+// bytes that are not UTF-8 could not be quoted in a JSON answer or stored in PostgreSQL.
+bool unusable(const std::string& text) {
+  return text.find('\0') != std::string::npos || !is_valid_utf8(text);
 }
 
 boost::urls::result<boost::urls::url_view> parse_request_uri(std::string_view target) {
@@ -33,12 +37,13 @@ std::optional<ParsedTarget> parse_target(std::string_view target) {
     result.path = "/";
     result.raw_path = "/";
   }
-  // A decoded NUL has no business in a path or parameter and would surprise any C API later.
-  if (has_nul(result.path)) return std::nullopt;
+  // "http:a/b" is an absolute URI with a relative path: no request target of HTTP.
+  if (result.path.front() != '/') return std::nullopt;
+  if (unusable(result.path)) return std::nullopt;
 
   for (const auto& param : url.params()) {
     if (param.key.empty() && !param.has_value) continue;  // "a=1&&b=2"
-    if (has_nul(param.key) || has_nul(param.value)) return std::nullopt;
+    if (unusable(param.key) || unusable(param.value)) return std::nullopt;
     result.query.emplace(param.key, param.value);
   }
   return result;

@@ -70,7 +70,9 @@ void Router::add(Route route) {
 Response error_response(const ApiError& error) {
   Response response;
   response.status = http_status(error.kind());
-  response.body = error.to_json().dump();
+  // A message may quote the request (a path segment, a parameter name), and the request may be
+  // anything: bytes that are not UTF-8 are replaced rather than failing the answer.
+  response.body = error.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return response;
 }
 

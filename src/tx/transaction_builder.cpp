@@ -10,8 +10,6 @@
 namespace opsdb {
 namespace {
 
-constexpr size_t kMaxBulkFiles = 10'000;
-
 const Table& table(const char* name) {
   return *SchemaRegistry::instance().table(name);
 }
@@ -152,27 +150,75 @@ nlohmann::json status_change(const std::string& observation_id, const nlohmann::
   return row;
 }
 
+const char* reason_name(JsonRefusal::Reason reason) {
+  using Reason = JsonRefusal::Reason;
+  switch (reason) {
+    case Reason::syntax:
+      return "syntax";
+    case Reason::invalid_utf8:
+      return "invalid_utf8";
+    case Reason::too_deep:
+      return "too_deep";
+    case Reason::string_too_long:
+      return "string_too_long";
+    case Reason::array_too_long:
+      return "array_too_long";
+    case Reason::duplicate_key:
+      return "duplicate_key";
+    case Reason::number_out_of_range:
+      return "number_out_of_range";
+  }
+  return "syntax";
+}
+
+ApiError refused_body(const JsonRefusal& refusal) {
+  const auto& field = refusal.field();
+  nlohmann::json problem = {{"field", field}, {"message", refusal.problem()}};
+  nlohmann::json details = {{"reason", reason_name(refusal.reason())},
+                            {"problems", nlohmann::json::array({std::move(problem)})}};
+  if (refusal.reason() == JsonRefusal::Reason::syntax ||
+      refusal.reason() == JsonRefusal::Reason::invalid_utf8) {
+    details["byte"] = refusal.byte();
+  }
+  return ApiError(ErrorKind::bad_request,
+                  (field.empty() ? "request body" : field) + " " + refusal.problem(),
+                  std::move(details));
+}
+
+[[noreturn]] void too_many_files(std::size_t max_files) {
+  throw ApiError(ErrorKind::payload_too_large,
+                 "request body holds more than " + std::to_string(max_files) + " files; at most " +
+                     std::to_string(max_files) + " per request",
+                 {{"reason", "array_too_long"}, {"max_files", max_files}});
+}
+
 }  // namespace
 
-nlohmann::json parse_body(const std::string& body, std::size_t max_depth) {
+nlohmann::json parse_body(const std::string& body, const JsonLimits& limits) {
   if (body.empty()) throw ApiError(ErrorKind::bad_request, "request body is empty; expected JSON");
-  // The depth is checked while parsing, so a deeply nested body is refused before it exists as
-  // a document (whose recursive copy or destruction could exhaust the stack).
-  const auto within_depth = [max_depth](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
-    if (static_cast<std::size_t>(depth) > max_depth) {
-      throw ApiError(ErrorKind::bad_request,
-                     "request body nests deeper than " + std::to_string(max_depth) + " levels",
-                     {{"max_depth", max_depth}});
-    }
-    return true;
-  };
   try {
-    return nlohmann::json::parse(body, within_depth);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw ApiError(ErrorKind::bad_request, "request body is not valid JSON", {{"byte", e.byte}});
-  } catch (const nlohmann::json::out_of_range& e) {
-    // A number beyond what a double can hold (1e999999): valid JSON text, no usable value.
-    throw ApiError(ErrorKind::bad_request, "request body holds a number out of range");
+    return parse_json_strict(body, limits);
+  } catch (const JsonRefusal& refusal) {
+    throw refused_body(refusal);
+  }
+}
+
+nlohmann::json TransactionBuilder::parse(const std::string& body) const {
+  return parse_body(body, {.max_depth = limits_.max_depth, .max_string = limits_.max_string});
+}
+
+nlohmann::json TransactionBuilder::parse_files(const std::string& body) const {
+  if (body.empty()) throw ApiError(ErrorKind::bad_request, "request body is empty; expected JSON");
+  try {
+    // Any longer array in a bulk body is refused too: a file has no array fields.
+    return parse_json_strict(body, {.max_depth = limits_.max_depth,
+                                    .max_string = limits_.max_string,
+                                    .max_array_items = limits_.max_bulk_files});
+  } catch (const JsonRefusal& refusal) {
+    if (refusal.reason() == JsonRefusal::Reason::array_too_long && refusal.field().empty()) {
+      too_many_files(limits_.max_bulk_files);
+    }
+    throw refused_body(refusal);
   }
 }
 
@@ -317,10 +363,7 @@ BuiltWrite TransactionBuilder::register_files(const nlohmann::json& body) const 
   if (!body.is_array() || body.empty()) {
     throw ApiError(ErrorKind::bad_request, "body must be a non-empty JSON array of files");
   }
-  if (body.size() > kMaxBulkFiles) {
-    throw ApiError(ErrorKind::bad_request,
-                   "at most " + std::to_string(kMaxBulkFiles) + " files per request");
-  }
+  if (body.size() > limits_.max_bulk_files) too_many_files(limits_.max_bulk_files);
   nlohmann::json problems = nlohmann::json::array();
   auto now = format_timestamp(clock_.now());
   nlohmann::json rows = nlohmann::json::array();

@@ -167,5 +167,25 @@ TEST(Config, ConnectionAndQueueLimitsAreTypedAndChecked) {
   }
 }
 
+TEST(Config, InputLimitsHaveDefaultsAndAreValidated) {
+  auto c = load({});
+  EXPECT_EQ(c.http_json_max_depth, 64u);
+  EXPECT_EQ(c.http_json_max_string, 64u * 1024);
+  EXPECT_EQ(c.bulk_max_files, 10'000u);
+
+  c = load({{"HTTP_JSON_MAX_STRING", "100"}, {"BULK_MAX_FILES", "7"}});
+  EXPECT_EQ(c.http_json_max_string, 100u);
+  EXPECT_EQ(c.bulk_max_files, 7u);
+
+  EXPECT_NE(error_of({{"HTTP_JSON_MAX_STRING", "0"}}).find("HTTP_JSON_MAX_STRING"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"BULK_MAX_FILES", "many"}}).find("BULK_MAX_FILES"), std::string::npos);
+  EXPECT_NE(error_of({{"BULK_MAX_FILES", "0"}}).find("BULK_MAX_FILES"), std::string::npos);
+  // A body deeper than the drain reads documents would be accepted, then dead-lettered.
+  EXPECT_NE(error_of({{"HTTP_JSON_MAX_DEPTH", "121"}}).find("HTTP_JSON_MAX_DEPTH"),
+            std::string::npos);
+  EXPECT_EQ(load({{"HTTP_JSON_MAX_DEPTH", "120"}}).http_json_max_depth, 120u);
+}
+
 }  // namespace
 }  // namespace opsdb

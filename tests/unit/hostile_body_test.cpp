@@ -5,6 +5,8 @@
 #include "opsdb/core/clock.hpp"
 #include "opsdb/core/error.hpp"
 #include "opsdb/tx/transaction_builder.hpp"
+#include "support/api_fakes.hpp"
+#include "support/hostile_inputs.hpp"
 
 namespace opsdb {
 namespace {
@@ -49,7 +51,7 @@ TEST(HostileBody, DeepNestingIsRefusedWhileParsing) {
   for (int i = 0; i < 63; ++i) ok = "[" + ok + "]";
   EXPECT_NO_THROW(parse_body(R"({"a":)" + ok + "}"));
   EXPECT_THROW(parse_body(R"({"a":[)" + ok + "]}"), ApiError);
-  EXPECT_THROW(parse_body("[[[1]]]", 2), ApiError);
+  EXPECT_THROW(parse_body("[[[1]]]", {.max_depth = 2}), ApiError);
 }
 
 class HostileValues : public ::testing::Test {
@@ -101,6 +103,41 @@ TEST_F(HostileValues, IntegersBeyondTheColumnTypeAreRefused) {
   EXPECT_NE(problems_of(e).find("out of range"), std::string::npos) << problems_of(e);
   file["size_bytes"] = 9223372036854775807ll;
   EXPECT_NO_THROW(builder_.register_file(file));
+}
+
+// Every class of bad body against every critical endpoint, through the route table.
+TEST(HostileBodies, EveryBadInputClassIsRefusedByEveryCriticalEndpointNamingTheField) {
+  using namespace test;
+  ApiHarness api(kHostileLimits);
+  int cases = 0;
+  for (const auto& endpoint : critical_endpoints()) {
+    http::Request request;
+    request.method = endpoint.method;
+    request.target = request.path = endpoint.target;
+    request.body = endpoint.valid.dump();
+    // The valid body passes, so each refusal below is the bad input's doing.
+    auto accepted = api.dispatch(request);
+    ASSERT_TRUE(accepted && accepted->status < 300)
+        << endpoint.target << ": " << (accepted ? accepted->body : "no answer");
+
+    for (const auto& bad : bad_inputs()) {
+      auto body = bad.body(endpoint);
+      if (!body) continue;
+      ++cases;
+      request.body = *body;
+      const auto what = bad.name + " to " + endpoint.method + " " + endpoint.target;
+      auto answer = api.dispatch(request);
+      ASSERT_TRUE(answer) << what;
+      EXPECT_EQ(answer->status, bad.status) << what << ": " << answer->body;
+      auto doc = json::parse(answer->body);
+      EXPECT_EQ(doc["error"]["code"], bad.code) << what;
+      const auto message = doc["error"]["message"].get<std::string>();
+      EXPECT_NE(message.find(bad.names(endpoint)), std::string::npos)
+          << what << ": the message does not name " << bad.names(endpoint) << ": " << message;
+      EXPECT_FALSE(api.last_write()) << what << ": the write went through";
+    }
+  }
+  EXPECT_GE(cases, 8 * 11);
 }
 
 }  // namespace

@@ -395,6 +395,38 @@ TEST_F(HttpServerTest, BadPercentEscapeInTargetIs400) {
   EXPECT_EQ(client.wait_closed(), asio::error::eof);
 }
 
+// Percent-escapes that decode to bytes that are not UTF-8 (or to NUL), in the path or in the
+// query, cannot be quoted in an answer nor stored: the target is refused before any handler.
+TEST_F(HttpServerTest, TargetDecodingToBytesThatAreNotUtf8Is400) {
+  add("GET", "/{name}", echo_request);
+  start();
+  for (const char* target :
+       {"/a%FFb", "/a%C0%AF", "/a%ED%A0%80", "/a?x=%FF", "/a?%FE=1", "/a%00b"}) {
+    Client client(port());
+    const auto response = client.get(target);
+    EXPECT_EQ(response.result_int(), 400) << target;
+    EXPECT_EQ(error_of(response).at("code"), "bad_request") << target;
+  }
+  // Percent-encoded UTF-8 is fine.
+  Client client(port());
+  const auto response = client.get("/caf%C3%A9");
+  ASSERT_EQ(response.result_int(), 200) << response.body();
+  EXPECT_EQ(json::parse(response.body()).at("path"), "/caf\xC3\xA9");
+}
+
+// Found by the request_target fuzz target: "http:a/b" parsed as an absolute URI whose path
+// "a/b" does not start with '/', and was routed as if it were "/a/b".
+TEST_F(HttpServerTest, AnAbsoluteUriWithARelativePathIs400) {
+  add("GET", "/{name}/{id}", echo_request);
+  start();
+  Client client(port());
+  const auto response = client.get("http:executed_obs_units/1");
+  EXPECT_EQ(response.result_int(), 400) << response.body();
+  EXPECT_EQ(error_of(response).at("code"), "bad_request");
+  Client absolute(port());
+  EXPECT_EQ(absolute.get("http://example.org/executed_obs_units/1").result_int(), 200);
+}
+
 TEST_F(HttpServerTest, BodyOverLimitIs413AndConnectionCloses) {
   std::atomic<int> calls{0};
   add("POST", "/upload",

@@ -111,6 +111,26 @@ TEST(Router, UnknownPathIs404WithJsonErrorDocument) {
   EXPECT_EQ(dispatch(router, "GET", "/units/1/extra").status, 404);
 }
 
+// The message quotes the path, and bytes that are not UTF-8 used to make the error document
+// itself fail to serialise, which the connection answered with a 500.
+TEST(Router, AnErrorQuotingBytesThatAreNotUtf8IsStillItsOwnStatus) {
+  Router router;
+  router.add({"PUT", "/units/{id}/finish", Role::open,
+              [](const RequestContext&, const Request&, const PathParams& p, Respond) {
+                throw ApiError(ErrorKind::bad_request, "'" + p.at("id") + "' is not a UUID");
+              }});
+
+  const auto refused = dispatch(router, "PUT",
+                                "/units/a\xff\xc0"
+                                "b/finish");
+  EXPECT_EQ(refused.status, 400);
+  expect_error_document(refused, "bad_request");
+
+  const auto unknown = dispatch(router, "GET", "/nothing\xfe");
+  EXPECT_EQ(unknown.status, 404);
+  expect_error_document(unknown, "not_found");
+}
+
 TEST(Router, WrongMethodIs405WithAllowListingTheMethods) {
   Router router;
   router.add({"POST", "/units", Role::open, reply_with("created")});

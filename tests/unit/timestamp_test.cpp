@@ -23,6 +23,18 @@ TEST(Timestamp, RejectsAmbiguousOrBrokenInput) {
   EXPECT_FALSE(parse_timestamp(""));
 }
 
+// Found by fuzzing: "0001-01-01T00:00:00Z" overflowed the clock's 64-bit nanoseconds (undefined
+// behaviour, in practice another time), which a client could have stored as a start time.
+TEST(Timestamp, TimesTheClockCannotHoldAreRefusedNotWrapped) {
+  for (const char* text : {"0001-01-01T00:00:00Z", "1677-09-21T00:12:43Z", "1899-12-31T23:59:59Z",
+                           "2200-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z",
+                           "1900-01-01T00:30:00+01:00", "2199-12-31T23:30:00-01:00"}) {
+    EXPECT_FALSE(canonical_timestamp(text)) << text;
+  }
+  EXPECT_EQ(canonical_timestamp("1900-01-01T00:00:00Z"), "1900-01-01T00:00:00.000000Z");
+  EXPECT_EQ(canonical_timestamp("2199-12-31T23:59:59.999999Z"), "2199-12-31T23:59:59.999999Z");
+}
+
 TEST(Timestamp, CanonicalStringsSortChronologically) {
   auto a = *canonical_timestamp("2026-11-25T16:00:00.9Z");
   auto b = *canonical_timestamp("2026-11-25T16:00:01Z");

@@ -46,7 +46,9 @@ struct Config {
   /// A call that finds no free connection within this long fails with 503 without running.
   std::chrono::milliseconds db_queue_timeout{5'000};
   std::size_t http_body_limit = 1024 * 1024;
-  std::size_t http_json_max_depth = 64;  // nesting of request bodies
+  std::size_t http_json_max_depth = 64;          // nesting of request bodies
+  std::size_t http_json_max_string = 64 * 1024;  // bytes of one string or key in a body
+  std::size_t bulk_max_files = 10'000;           // files of one bulk registration
   /// Open connections served at once; one more is answered 503 and closed.
   std::size_t http_max_connections = 1024;
   /// From accepting a connection (or the first byte of a later request) to its complete header.

@@ -13,7 +13,8 @@ namespace opsdb {
 std::string format_timestamp(std::chrono::system_clock::time_point t);
 
 /// Parses ISO-8601 date-times: "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM|+HH)", a space
-/// instead of 'T' is accepted (PostgreSQL's text form). Returns nullopt when invalid.
+/// instead of 'T' is accepted (PostgreSQL's text form). Returns nullopt when invalid, and for
+/// times before 1900 or from 2200 on (the clock cannot represent all of them).
 std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string_view text);
 
 /// Microseconds since the Unix epoch of a timestamp (parsed as parse_timestamp does); nullopt

@@ -4,16 +4,22 @@
 #include <string>
 
 #include "opsdb/core/clock.hpp"
+#include "opsdb/core/json_text.hpp"
 #include "opsdb/tx/transaction.hpp"
 
 namespace opsdb {
 
-/// Nesting a request body may have (objects and arrays inside each other).
-inline constexpr std::size_t kDefaultMaxJsonDepth = 64;
+/// What a request body may hold (HTTP_JSON_MAX_DEPTH, HTTP_JSON_MAX_STRING, BULK_MAX_FILES).
+struct BodyLimits {
+  std::size_t max_depth = 64;           // objects and arrays inside each other
+  std::size_t max_string = 64 * 1024;   // bytes of one string or key
+  std::size_t max_bulk_files = 10'000;  // elements of a bulk registration
+};
 
-/// Parses a request body as JSON; throws ApiError(bad_request) with the parser's position, for
-/// nesting deeper than `max_depth`, or for a number no double can hold.
-nlohmann::json parse_body(const std::string& body, std::size_t max_depth = kDefaultMaxJsonDepth);
+/// Parses a request body strictly (see `parse_json_strict`): a body that is not JSON, not UTF-8,
+/// holds a key twice, a number no double can hold, or exceeds `limits` is an ApiError
+/// (bad_request) whose message and `details.problems` name the field at fault.
+nlohmann::json parse_body(const std::string& body, const JsonLimits& limits = {});
 
 /// A validated client write, ready to be executed or buffered.
 struct BuiltWrite {
@@ -27,12 +33,15 @@ struct BuiltWrite {
 /// Invalid input throws ApiError(bad_request) listing every problem in `details`.
 class TransactionBuilder {
  public:
-  TransactionBuilder(std::string site, const Clock& clock,
-                     std::size_t max_json_depth = kDefaultMaxJsonDepth)
-      : site_(std::move(site)), clock_(clock), max_json_depth_(max_json_depth) {}
+  TransactionBuilder(std::string site, const Clock& clock, BodyLimits limits = {})
+      : site_(std::move(site)), clock_(clock), limits_(limits) {}
 
-  /// Parses a request body with this builder's nesting limit (see `parse_body`).
-  nlohmann::json parse(const std::string& body) const { return parse_body(body, max_json_depth_); }
+  /// Parses a request body with this builder's limits (see `parse_body`).
+  nlohmann::json parse(const std::string& body) const;
+
+  /// Parses the body of a bulk registration: as `parse`, and an array of more than
+  /// `max_bulk_files` elements is refused (payload_too_large) as soon as the parser reaches it.
+  nlohmann::json parse_files(const std::string& body) const;
 
   BuiltWrite start_observation(const nlohmann::json& body) const;
   BuiltWrite finish_observation(const std::string& id, const nlohmann::json& body) const;
@@ -48,7 +57,7 @@ class TransactionBuilder {
 
   std::string site_;
   const Clock& clock_;
-  std::size_t max_json_depth_;
+  BodyLimits limits_;
 };
 
 /// Checks a path segment is a UUID and returns it normalised; throws ApiError(bad_request).

@@ -1,0 +1,51 @@
+// The query parameters of GET /executed_obs_units as the HTTP layer hands them over (decoded,
+// first occurrence wins): refused with ApiError or parsed into a filter within its bounds.
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "opsdb/core/error.hpp"
+#include "opsdb/query/observation_filter.hpp"
+#include "require.hpp"
+
+namespace {
+
+// "k=v&k2=v2" split without decoding: the fuzzer reaches every byte value directly.
+std::map<std::string, std::string> split_query(const std::string& text) {
+  std::map<std::string, std::string> query;
+  std::size_t at = 0;
+  while (at <= text.size()) {
+    auto end = text.find('&', at);
+    if (end == std::string::npos) end = text.size();
+    const auto pair = text.substr(at, end - at);
+    const auto eq = pair.find('=');
+    query.emplace(pair.substr(0, eq), eq == std::string::npos ? "" : pair.substr(eq + 1));
+    at = end + 1;
+  }
+  return query;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace opsdb;
+  const auto query = split_query(std::string(reinterpret_cast<const char*>(data), size));
+  ObservationFilter filter;
+  try {
+    filter = parse_observation_filter(query);
+  } catch (const ApiError& e) {
+    fuzz::require(e.kind() == ErrorKind::bad_request, "a filter is refused other than as 400",
+                  e.what());
+    return 0;
+  }
+  fuzz::require(filter.limit >= 1 && filter.limit <= ObservationFilter::kMaxLimit,
+                "limit out of bounds");
+  fuzz::require(!filter.obs_unit_id || *filter.obs_unit_id >= 1, "obs_unit_id below 1");
+  if (filter.cursor) {
+    const auto [start_time, id] = cursor_position(*filter.cursor);
+    fuzz::require(make_cursor(start_time, id) == *filter.cursor, "cursor does not round-trip",
+                  *filter.cursor);
+  }
+  return 0;
+}

@@ -1,0 +1,138 @@
+#pragma once
+
+// The route table of a secondary site over ports that answer at once from memory: every
+// handler runs to its answer inside `dispatch`, so a test or a fuzz target sees every response.
+// Header-only and free of GoogleTest, so the fuzz targets (fuzz/) use it as well.
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "opsdb/api/routes.hpp"
+#include "opsdb/core/clock.hpp"
+
+namespace opsdb::test {
+
+class EmptyReads final : public ReadStore {
+ public:
+  void observation(const std::string&, Callback<std::optional<Record>> done) override {
+    done(std::optional<Record>{});
+  }
+  void observations(const ObservationFilter&, Callback<std::vector<Record>> done) override {
+    done(std::vector<Record>{});
+  }
+  void observations_among(const std::vector<std::string>&, const ObservationFilter&,
+                          Callback<std::vector<Record>> done) override {
+    done(std::vector<Record>{});
+  }
+  void rows(const std::string&, const std::vector<std::string>&,
+            Callback<std::vector<Record>> done) override {
+    done(std::vector<Record>{});
+  }
+  void raw_data_file(const std::string&, Callback<std::optional<Record>> done) override {
+    done(std::optional<Record>{});
+  }
+  void raw_data_package(const std::string&, Callback<std::optional<Record>> done) override {
+    done(std::optional<Record>{});
+  }
+};
+
+// A buffer holding no records: reads take the whole merge path and find nothing there.
+class EmptyBufferedRecords final : public BufferedRecords {
+ public:
+  void records(std::vector<RecordRef> refs, Callback<std::vector<BufferedRecord>> done) override {
+    done(std::vector<BufferedRecord>(refs.size()));
+  }
+  void indexes(std::vector<IndexRange> ranges,
+               Callback<std::vector<std::vector<IndexEntry>>> done) override {
+    done(std::vector<std::vector<IndexEntry>>(ranges.size()));
+  }
+};
+
+// Every reference exists, so a valid write reaches the sink.
+class AllIdsExist final : public ReferenceIds {
+ public:
+  void all(const std::set<std::string>&, Callback<IdsByTable> done) override { done(IdsByTable{}); }
+  void exists(const std::string&, long long, Callback<bool> done) override { done(true); }
+};
+
+class ReachableProbe final : public DatabaseProbe {
+ public:
+  void probe(Callback<void> done) override { done(Result<void>{}); }
+};
+
+class EmptyBuffer final : public BufferInspector, public DeadLetters {
+ public:
+  void stats(Callback<BufferStats> done) override { done(BufferStats{}); }
+  void status(const std::string&, Callback<TransactionStatus> done) override {
+    done(Error{Fault::not_found, "no such transaction", ""});
+  }
+  void list(std::size_t, Callback<std::vector<FailedTransaction>> done) override {
+    done(std::vector<FailedTransaction>{});
+  }
+  void replay(const std::string&, Callback<void> done) override {
+    done(Error{Fault::not_found, "not in the queue", ""});
+  }
+  void resolve(const std::string&, const std::string&, Callback<void> done) override {
+    done(Error{Fault::not_found, "not in the queue", ""});
+  }
+};
+
+// Keeps the last write and accepts it.
+class CapturingSink final : public WriteSink {
+ public:
+  std::optional<BuiltWrite> last;
+  void submit(BuiltWrite write, std::function<void(WriteResult)> done) override {
+    last = std::move(write);
+    done(WriteResult{std::nullopt, "buffered"});
+  }
+};
+
+class ApiHarness {
+ public:
+  explicit ApiHarness(BodyLimits limits = {}) : builder_("observatory", clock_, limits) {
+    services_ = std::make_unique<ApiServices>(
+        ApiServices{config_, builder_, sink_, query_, health_, references_});
+    services_->buffer = &buffer_;
+    services_->dead_letters = &buffer_;
+    // A running drain, so that /health answers 200: its 503 is about the site, not the request.
+    services_->processor = [] {
+      ProcessorSnapshot drain;
+      drain.state = DrainState::idle;
+      drain.running = true;
+      return drain;
+    };
+    router_ = make_router(*services_);
+  }
+
+  /// Dispatches `request`; the response, or nullopt when the handler did not answer. Forgets
+  /// the previous write.
+  std::optional<http::Response> dispatch(const http::Request& request) {
+    sink_.last.reset();
+    std::optional<http::Response> answer;
+    router_->dispatch(request, http::RequestContext{"harness"},
+                      [&answer](http::Response r) { answer = std::move(r); });
+    return answer;
+  }
+
+  /// The write the last request handed to the sink, if any.
+  const std::optional<BuiltWrite>& last_write() const { return sink_.last; }
+
+ private:
+  Config config_;
+  ManualClock clock_;
+  TransactionBuilder builder_;
+  CapturingSink sink_;
+  EmptyReads reads_;
+  EmptyBufferedRecords buffered_;
+  SmartQuery query_{reads_, &buffered_};
+  AllIdsExist ids_;
+  ReferenceCheck references_{ids_};
+  ReachableProbe probe_;
+  HealthMonitor health_{probe_};
+  EmptyBuffer buffer_;
+  std::unique_ptr<ApiServices> services_;
+  std::shared_ptr<http::Router> router_;
+};
+
+}  // namespace opsdb::test
