@@ -37,6 +37,23 @@ ServerProcess::ServerProcess(std::map<std::string, std::string> env_overrides)
 
 ServerProcess::~ServerProcess() {
   if (running()) kill();
+  expect_no_sanitizer_report();
+}
+
+void ServerProcess::expect_no_sanitizer_report() {
+  // The markers every sanitizer report carries ("ERROR: AddressSanitizer: ...", "WARNING:
+  // ThreadSanitizer: ...", "SUMMARY: UndefinedBehaviorSanitizer: ..." or, from UBSan alone,
+  // "file:line:col: runtime error: ..."). A report in the server can happen where the test does
+  // not look (a background loop, the shutdown); this makes it the test's failure.
+  const std::string text = log();
+  if (text.size() <= checked_log_size_) return;
+  const std::string unchecked = text.substr(checked_log_size_);
+  checked_log_size_ = text.size();
+  if (unchecked.find("Sanitizer:") == std::string::npos &&
+      unchecked.find(": runtime error: ") == std::string::npos) {
+    return;
+  }
+  ADD_FAILURE() << "sanitizer report in the ops-db-api log (" << log_path_ << "):\n" << unchecked;
 }
 
 void ServerProcess::start() {
@@ -87,6 +104,7 @@ int ServerProcess::stop() {
     return -1;
   }
   pid_ = -1;
+  expect_no_sanitizer_report();
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -96,6 +114,7 @@ void ServerProcess::kill() {
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
+  expect_no_sanitizer_report();
 }
 
 void ServerProcess::restart() {

@@ -9,7 +9,9 @@
 namespace opsdb::test {
 
 /// The real ops-db-api binary as a child process on a free port, for black-box tests: started
-/// with the stack's environment plus overrides, waited for until `/health` answers.
+/// with the stack's environment plus overrides, waited for until `/health` answers. A sanitizer
+/// report in its log (sanitizer builds) fails the test once the process is stopped, killed or
+/// destroyed.
 class ServerProcess {
  public:
   explicit ServerProcess(std::map<std::string, std::string> env_overrides = {});
@@ -32,11 +34,14 @@ class ServerProcess {
 
  private:
   void start();
+  /// Adds a test failure for a sanitizer report in the part of the log not checked before.
+  void expect_no_sanitizer_report();
 
   std::map<std::string, std::string> env_;
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
   std::string log_path_;
+  std::size_t checked_log_size_ = 0;
 };
 
 /// A port nobody listens on right now.

@@ -39,7 +39,10 @@ DbConfig superuser(const DbConfig& db) {
 std::map<std::string, std::string> stack_environment() {
   std::map<std::string, std::string> env;
   for (const auto& [key, value] : process_environment()) {
-    for (const char* prefix : {"MAIN_DB_", "LOCAL_DB_", "REDIS_", "SITE_NAME", "PATH", "HOME"}) {
+    // The sanitizers' options (sanitizer builds) go to the server too: its suppressions, and
+    // that a report ends it.
+    for (const char* prefix : {"MAIN_DB_", "LOCAL_DB_", "REDIS_", "SITE_NAME", "PATH", "HOME",
+                               "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"}) {
       if (key.rfind(prefix, 0) == 0) env[key] = value;
     }
   }

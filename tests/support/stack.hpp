@@ -18,7 +18,8 @@ redis::RedisOptions stack_redis_options();
 /// tests that operate the server itself (pause replay, ...).
 DbConfig superuser(const DbConfig& db);
 
-/// The environment variables a server process needs to reach the stack.
+/// The environment variables a server process needs to reach the stack, and the sanitizers'
+/// options.
 std::map<std::string, std::string> stack_environment();
 
 /// Path of the built ops-db-api binary and of the source tree.

@@ -36,6 +36,13 @@ class StepScheduler final : public Scheduler {
     work();
     return delay;
   }
+  /// Runs every scheduled item, including what they schedule, up to `limit` items; true when
+  /// nothing is left. What a stopped loop left scheduled refers to the loop: it must run (and
+  /// find the loop stopped) before the loop is destroyed.
+  bool run_until_idle(int limit = 1000) {
+    while (!pending_.empty() && limit-- > 0) step();
+    return pending_.empty();
+  }
   /// Runs items until one with a non-zero delay is next; returns that delay.
   milliseconds run_until_wait() {
     while (!pending_.empty() && pending_.front().first.count() == 0) step();

@@ -426,7 +426,8 @@ TEST_F(DrainFaultTest, BatchesAreBoundedByBytes) {
   // A single transaction larger than the bound still goes, alone.
   o.batch_bytes = 10;
   processor_->stop();
-  scheduler_.run_until_wait();
+  // The stopped processor's last scheduled step holds a pointer to it.
+  ASSERT_TRUE(scheduler_.run_until_idle());
   processor_ = make(o);
   db_.batch_sizes.clear();
   buffer(2);
