@@ -51,7 +51,9 @@ ApiError to_api_error(const Error& error, Dependency dependency) {
     case Dependency::local_database:
       break;
   }
-  if (error.is(Fault::rejected)) return database_error(error);
+  // Busy and refused mean the same as for any database; only "unreachable" gets the words
+  // that say which database a read at a secondary site could not do without.
+  if (error.is(Fault::rejected) || error.code == "busy") return database_error(error);
   return ApiError(ErrorKind::unavailable,
                   "the local database (the replica this site reads from) is unreachable, so the "
                   "answer cannot be complete; try again later");

@@ -131,11 +131,17 @@ TEST(PgDatabaseQueue, AFullQueueRefusesAtOnceAndQueuedCallsExpireWhileTheWorkerI
 TEST(PgDatabaseQueue, ABusyDatabaseIsA503ThatSaysSo) {
   const Error busy{Fault::unavailable, "local database is busy", "busy"};
 
-  const auto error = to_api_error(busy, Dependency::database);
-
-  EXPECT_EQ(http_status(error.kind()), 503);
-  EXPECT_NE(std::string(error.what()).find("busy"), std::string::npos) << error.what();
-  EXPECT_EQ(error.details().at("reason"), "database_busy");
+  // Writes at the main site and reads at a secondary site (from its local database) alike.
+  for (auto dependency : {Dependency::database, Dependency::local_database}) {
+    const auto error = to_api_error(busy, dependency);
+    EXPECT_EQ(http_status(error.kind()), 503);
+    EXPECT_NE(std::string(error.what()).find("busy"), std::string::npos) << error.what();
+    EXPECT_EQ(error.details().at("reason"), "database_busy");
+  }
+  const auto unreachable = to_api_error(Error{Fault::unavailable, "timeout expired", ""},
+                                        Dependency::local_database);
+  EXPECT_EQ(http_status(unreachable.kind()), 503);
+  EXPECT_NE(std::string(unreachable.what()).find("local database"), std::string::npos);
 }
 
 }  // namespace
