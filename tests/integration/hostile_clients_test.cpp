@@ -33,6 +33,12 @@
 namespace opsdb::test {
 namespace {
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitizer = true;
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+
 using namespace std::chrono_literals;
 namespace bhttp = boost::beast::http;
 
@@ -268,8 +274,12 @@ TEST_F(HostileClientsTest, ConnectionFloodBeyondTheLimitIsRefusedAndMemoryComesB
             << before << " MB, after the flood " << peak << " MB\n";
   EXPECT_GT(refused, 0) << "no connection beyond the limit was answered 503";
   EXPECT_GT(served, 0);
-  EXPECT_TRUE(wait_until([&] { return rss_mb(server_->pid()) < before + 100; }, 10s,
-                         "the server's RSS to be within 100 MB of where it started"));
+  // AddressSanitizer keeps freed memory in quarantine (256 MB by default) instead of handing it
+  // back, so there the RSS says nothing about the server's own memory; the plain build checks it.
+  if (!kAddressSanitizer) {
+    EXPECT_TRUE(wait_until([&] { return rss_mb(server_->pid()) < before + 100; }, 10s,
+                           "the server's RSS to be within 100 MB of where it started"));
+  }
   EXPECT_EQ(http_get(port(), "/health").status, 200);
 }
 
@@ -281,6 +291,9 @@ TEST_F(HostileClientsTest, PipelinedMixedRequestsAreAnsweredInOrder) {
                    .status == 422;
       },
       10s, "the reference ids to be loaded"));
+  // Until the ids were loaded an unknown obs unit is accepted (an unloaded cache never refuses
+  // a write), so the buffer may already hold the probes above.
+  const auto buffered_before = redis_->llen(prefix_ + "transaction_buffer");
   RawConnection client(port());
   const std::string start = R"({"obs_unit_id": 1})";
   const std::string not_json = "{obs_unit_id: 1";
@@ -309,7 +322,7 @@ TEST_F(HostileClientsTest, PipelinedMixedRequestsAreAnsweredInOrder) {
   const auto first = nlohmann::json::parse(responses[3].body());
   const auto second = nlohmann::json::parse(responses[6].body());
   EXPECT_NE(first["id"], second["id"]);
-  EXPECT_EQ(redis_->llen(prefix_ + "transaction_buffer"), 2);
+  EXPECT_EQ(redis_->llen(prefix_ + "transaction_buffer"), buffered_before + 2);
   EXPECT_FALSE(responses.back().keep_alive())
       << "a request that cannot be framed ends the connection";
 }

@@ -211,7 +211,8 @@ class SmartQueryTest : public ::testing::Test {
   // The drain applied and the replica replayed everything about a buffered record.
   void move_to_replica(const std::string& t, const std::string& id) {
     json row = *buffer_.row(t, id);
-    for (const auto& [k, v] : buffer_.overlay(t, id).items()) row[k] = v;
+    const json overlay = buffer_.overlay(t, id);
+    for (const auto& [k, v] : overlay.items()) row[k] = v;
     replica_.tables[t][id] = row;
     buffer_.forget(t, id);
   }
