@@ -60,6 +60,16 @@ void PgReadStore::fetch_one(SqlQuery query, Callback<std::optional<Record>> done
   });
 }
 
+void PgReadStore::fetch_many(SqlQuery query, Callback<std::vector<Record>> done) {
+  db_.query(std::move(query), [done = std::move(done)](Result<nlohmann::json> r) {
+    if (!r.ok()) return done(r.error());
+    std::vector<Record> rows;
+    rows.reserve(r->size());
+    for (auto& row : *r) rows.push_back(std::move(row));
+    done(std::move(rows));
+  });
+}
+
 void PgReadStore::observation(const std::string& id, Callback<std::optional<Record>> done) {
   fetch_one({kObservationById, {id}}, std::move(done));
 }
@@ -84,13 +94,7 @@ void PgReadStore::fetch_observations(const ObservationFilter& f, std::optional<s
   SqlQuery query{kObservations,
                  {obs_unit_id, f.status, f.since, f.until, cursor_time, cursor_id,
                   std::to_string(limit), std::move(ids)}};
-  db_.query(std::move(query), [done = std::move(done)](Result<nlohmann::json> r) {
-    if (!r.ok()) return done(r.error());
-    std::vector<Record> rows;
-    rows.reserve(r->size());
-    for (auto& row : *r) rows.push_back(std::move(row));
-    done(std::move(rows));
-  });
+  fetch_many(std::move(query), std::move(done));
 }
 
 void PgReadStore::rows(const std::string& table, const std::vector<std::string>& ids,
@@ -104,13 +108,7 @@ void PgReadStore::rows(const std::string& table, const std::vector<std::string>&
   SqlQuery query{"SELECT to_jsonb(t)::text FROM " + known->name +
                      " t WHERE t.id = ANY($1::uuid[])",
                  {uuid_array(ids)}};
-  db_.query(std::move(query), [done = std::move(done)](Result<nlohmann::json> r) {
-    if (!r.ok()) return done(r.error());
-    std::vector<Record> rows;
-    rows.reserve(r->size());
-    for (auto& row : *r) rows.push_back(std::move(row));
-    done(std::move(rows));
-  });
+  fetch_many(std::move(query), std::move(done));
 }
 
 void PgReadStore::raw_data_file(const std::string& id, Callback<std::optional<Record>> done) {

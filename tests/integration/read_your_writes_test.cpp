@@ -177,12 +177,7 @@ TEST_F(ReadYourWritesFaultTest, EveryReadShowsBufferedWritesDuringAnOutageAndThe
 }
 
 TEST_F(ReadYourWritesFaultTest, ReadsStayCorrectWhileTheReplicaReplayIsPaused) {
-  PgProbe replica(superuser(stack_config().local_db));
-  replica.exec("SELECT pg_wal_replay_pause()");
-  struct Resume {
-    PgProbe& db;
-    ~Resume() { db.exec("SELECT pg_wal_replay_resume()"); }
-  } resume{replica};
+  ReplayPause replay;
   start_server();
   auto night = observe(4);
   wait_all("applied");
@@ -191,7 +186,7 @@ TEST_F(ReadYourWritesFaultTest, ReadsStayCorrectWhileTheReplicaReplayIsPaused) {
   expect_location("main");
   auto paused = read_all(night, 4);
 
-  replica.exec("SELECT pg_wal_replay_resume()");
+  replay.resume();
   wait_all("replicated");
   EXPECT_EQ(cache_keys(), 0);
   auto resumed = read_all(night, 4);
@@ -199,12 +194,7 @@ TEST_F(ReadYourWritesFaultTest, ReadsStayCorrectWhileTheReplicaReplayIsPaused) {
 }
 
 TEST_F(ReadYourWritesFaultTest, PagesStayCorrectWhileRecordsMoveToTheReplica) {
-  PgProbe replica(superuser(stack_config().local_db));
-  replica.exec("SELECT pg_wal_replay_pause()");
-  struct Resume {
-    PgProbe& db;
-    ~Resume() { db.exec("SELECT pg_wal_replay_resume()"); }
-  } resume{replica};
+  ReplayPause replay;
   start_server();
   std::vector<std::string> written;
   for (int i = 0; i < 24; ++i) {
@@ -221,7 +211,7 @@ TEST_F(ReadYourWritesFaultTest, PagesStayCorrectWhileRecordsMoveToTheReplica) {
     if (doc["next_cursor"].is_null()) break;
     target = list_target(5, "&limit=5&cursor=" + doc["next_cursor"].get<std::string>());
     if (page == 1) {
-      replica.exec("SELECT pg_wal_replay_resume()");
+      replay.resume();
       wait_all("replicated");
       EXPECT_EQ(cache_keys(), 0);
     }

@@ -68,12 +68,7 @@ TEST_F(ReplicationTrackingTest, CachesLiveUntilTheReplicaHasTheWrite) {
 
 TEST_F(ReplicationTrackingTest, ReadBufferOverlayOutlivesTheRecordUntilItsOwnWriteReplicates) {
   // Replication paused: the replica stops replaying, so nothing can be confirmed.
-  PgProbe replica(superuser(stack_config().local_db));
-  replica.exec("SELECT pg_wal_replay_pause()");
-  struct Resume {
-    PgProbe& db;
-    ~Resume() { db.exec("SELECT pg_wal_replay_resume()"); }
-  } resume{replica};
+  ReplayPause replay;
 
   start_server();
   RedisKeys keys(site_);
@@ -97,7 +92,7 @@ TEST_F(ReplicationTrackingTest, ReadBufferOverlayOutlivesTheRecordUntilItsOwnWri
   EXPECT_TRUE(redis_->exists(keys.overlay("executed_obs_unit", id)));
   EXPECT_EQ(redis_->command({"ZCARD", keys.awaiting_replication()}).integer, 2);
 
-  replica.exec("SELECT pg_wal_replay_resume()");
+  replay.resume();
   wait_for_state(finish_tx, "replicated");
   EXPECT_FALSE(redis_->exists(keys.record("executed_obs_unit", id)));
   EXPECT_FALSE(redis_->exists(keys.overlay("executed_obs_unit", id)));

@@ -1,6 +1,9 @@
 #include "pg_probe.hpp"
 
+#include <iostream>
 #include <pqxx/pqxx>
+
+#include "stack.hpp"
 
 namespace opsdb::test {
 
@@ -33,5 +36,19 @@ void PgProbe::exec(const std::string& sql, const std::vector<std::string>& param
   pqxx::nontransaction work(impl_->conn);
   work.exec_params(sql, pqxx::prepare::make_dynamic_params(params));
 }
+
+ReplayPause::ReplayPause() : replica_(superuser(stack_config().local_db)) {
+  replica_.exec("SELECT pg_wal_replay_pause()");
+}
+
+ReplayPause::~ReplayPause() {
+  try {
+    resume();
+  } catch (const std::exception& e) {
+    std::cerr << "resuming the replica's replay failed: " << e.what() << "\n";
+  }
+}
+
+void ReplayPause::resume() { replica_.exec("SELECT pg_wal_replay_resume()"); }
 
 }  // namespace opsdb::test

@@ -26,4 +26,20 @@ class PgProbe {
   std::unique_ptr<Impl> impl_;
 };
 
+/// The local replica's WAL replay paused for the lifetime of the object (the replica keeps
+/// receiving, but replays nothing, so nothing written since can be confirmed replicated);
+/// resume() ends the pause early, the destructor in any case.
+class ReplayPause {
+ public:
+  ReplayPause();
+  ~ReplayPause();
+  ReplayPause(const ReplayPause&) = delete;
+  ReplayPause& operator=(const ReplayPause&) = delete;
+
+  void resume();
+
+ private:
+  PgProbe replica_;
+};
+
 }  // namespace opsdb::test

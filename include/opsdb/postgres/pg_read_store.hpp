@@ -22,6 +22,7 @@ class PgReadStore final : public ReadStore {
 
  private:
   void fetch_one(SqlQuery query, Callback<std::optional<Record>> done);
+  void fetch_many(SqlQuery query, Callback<std::vector<Record>> done);
   void fetch_observations(const ObservationFilter& filter, std::optional<std::string> ids,
                           int limit, Callback<std::vector<Record>> done);
 
