@@ -8,6 +8,7 @@
 #include "opsdb/api/routes.hpp"
 #include "opsdb/core/clock.hpp"
 #include "opsdb/core/uuid.hpp"
+#include "support/api_fakes.hpp"
 #include "support/stack.hpp"
 
 namespace opsdb {
@@ -15,50 +16,8 @@ namespace {
 
 using nlohmann::json;
 
-// The route table is built with ports that answer nothing: only its contract is looked at,
-// and write routes are driven as far as the write sink.
-class NoReads final : public ReadStore {
- public:
-  void observation(const std::string&, Callback<std::optional<Record>>) override {}
-  void observations(const ObservationFilter&, Callback<std::vector<Record>>) override {}
-  void observations_among(const std::vector<std::string>&, const ObservationFilter&,
-                          Callback<std::vector<Record>>) override {}
-  void rows(const std::string&, const std::vector<std::string>&,
-            Callback<std::vector<Record>>) override {}
-  void raw_data_file(const std::string&, Callback<std::optional<Record>>) override {}
-  void raw_data_package(const std::string&, Callback<std::optional<Record>>) override {}
-};
-
-class NoIds final : public ReferenceIds {
- public:
-  void all(const std::set<std::string>&, Callback<IdsByTable>) override {}
-  void exists(const std::string&, long long, Callback<bool>) override {}
-};
-
-class NoProbe final : public DatabaseProbe {
- public:
-  void probe(Callback<void>) override {}
-};
-
-class NoBuffer final : public BufferInspector, public DeadLetters {
- public:
-  void stats(Callback<BufferStats>) override {}
-  void status(const std::string&, Callback<TransactionStatus>) override {}
-  void list(std::size_t, Callback<std::vector<FailedTransaction>>) override {}
-  void replay(const std::string&, Callback<void>) override {}
-  void resolve(const std::string&, const std::string&, Callback<void>) override {}
-};
-
-// Accepts every write and keeps the last one.
-class CapturingSink final : public WriteSink {
- public:
-  std::optional<BuiltWrite> last;
-  void submit(BuiltWrite write, std::function<void(WriteResult)> done) override {
-    last = std::move(write);
-    done(WriteResult{std::nullopt, "applied"});
-  }
-};
-
+// The route table over in-memory ports: only its contract is looked at, and write routes are
+// driven as far as the write sink.
 class RouteTableTest : public ::testing::Test {
  protected:
   std::shared_ptr<http::Router> router(bool secondary) {
@@ -75,14 +34,14 @@ class RouteTableTest : public ::testing::Test {
   Config config_;
   ManualClock clock_;
   TransactionBuilder builder_{"observatory", clock_};
-  CapturingSink sink_;
-  NoReads store_;
+  test::CapturingSink sink_;
+  test::EmptyReads store_;
   SmartQuery reads_{store_, nullptr};
-  NoIds ids_;
+  test::AllIdsExist ids_;
   ReferenceCheck references_{ids_};
-  NoProbe probe_;
+  test::ReachableProbe probe_;
   HealthMonitor health_{probe_};
-  NoBuffer buffer_;
+  test::EmptyBuffer buffer_;
   std::unique_ptr<ApiServices> services_;
 };
 
