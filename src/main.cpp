@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "-V" || command == "--version") {
-    std::cout << "ops-db-api " << OPSDB_VERSION << "\n";
+    std::cout << "ops-db-api " << opsdb::version() << "\n";
     return 0;
   }
   if (args.size() > 1) {

@@ -13,30 +13,20 @@ using http::Role;
 
 constexpr std::size_t kMaxFailedListed = 10'000;
 
-std::optional<ReplicationStatus> replication_of(const ApiServices& s) {
-  return s.replication ? s.replication() : std::nullopt;
+// /health answers from the last sample, never from a probe of its own: it takes no time while
+// a database or Redis hangs, and it cannot add load to one in trouble.
+void site_health(const ApiServices& s, Respond respond) {
+  const SiteReport report = s.monitor.report();
+  const int status = report.verdict.level == HealthLevel::unhealthy ? 503 : 200;
+  respond(json_response(status, health_document(s.config, report)));
 }
 
-// The snapshot /health decides on; the buffer's figures are asked for, everything else is
-// already known in memory, so /health never waits on the main database.
-void site_health(const ApiServices& s, Respond respond) {
-  auto answer = [&s, respond](std::optional<BufferStats> buffer) {
-    SiteSnapshot site;
-    site.secondary = s.secondary();
-    site.local_db = s.health.status();
-    site.buffer = std::move(buffer);
-    if (s.processor) site.processor = s.processor();
-    site.replication = replication_of(s);
-    const auto verdict =
-        assess_health(site, HealthThresholds{.buffer_size = s.config.alert_buffer_size});
-    const int status = verdict.level == HealthLevel::unhealthy ? 503 : 200;
-    respond(json_response(status, health_document(s.config, site, verdict)));
-  };
-  if (!s.secondary()) return answer(std::nullopt);
-  // An unreachable buffer is one of the things /health reports, not a failure of /health.
-  s.buffer->stats([answer](Result<BufferStats> r) {
-    answer(r.ok() ? std::optional<BufferStats>(std::move(*r)) : std::nullopt);
-  });
+void metrics_text(const ApiServices& s, Respond respond) {
+  http::Response response;
+  response.status = 200;
+  response.content_type = std::string(s.metrics.content_type());
+  response.body = s.metrics.render(s.monitor.report());
+  respond(std::move(response));
 }
 
 std::size_t failed_limit(const Request& r) {
@@ -158,6 +148,14 @@ void add_operations_routes(http::Router& router, const ApiServices& s) {
               .success_status = 200,
               .summary = "Health of the site (503 only when unhealthy)",
               .response_shape = "health"});
+  router.add({.method = "GET",
+              .pattern = "/metrics",
+              .role = Role::open,
+              .handler = [&s](const RequestContext&, const Request&, const PathParams&,
+                              Respond respond) { metrics_text(s, std::move(respond)); },
+              .success_status = 200,
+              .summary = "Metrics in the Prometheus text format",
+              .response_shape = "prometheus_text"});
   if (s.secondary()) add_buffer_routes(router, s);
 }
 

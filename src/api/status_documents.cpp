@@ -16,7 +16,7 @@ json time_or_null(const std::optional<std::chrono::system_clock::time_point>& t)
   return t ? json(format_timestamp(*t)) : json(nullptr);
 }
 
-const char* database_word(DatabaseStatus::State state) {
+const char* reachability_word(DatabaseStatus::State state) {
   switch (state) {
     case DatabaseStatus::State::reachable:
       return "connected";
@@ -42,12 +42,30 @@ json processor_document(const ProcessorSnapshot& p) {
           {"batch_limit", p.batch_limit}};
 }
 
-json replication_document(const std::optional<ReplicationStatus>& r) {
-  if (!r) return json::object();
+json tracker_document(const std::optional<ReplicationStatus>& r) {
+  if (!r) return nullptr;
   return {{"replica_lsn", r->replica_lsn ? json(r->replica_lsn->to_string()) : json(nullptr)},
           {"stalled", r->stalled},
           {"loop_stalled", r->loop_stalled},
           {"step_errors", r->step_errors}};
+}
+
+json lsn_or_null(const std::optional<Lsn>& lsn) {
+  return lsn ? json(lsn->to_string()) : json(nullptr);
+}
+
+// Without LSN tracking the lag is not known: every figure is null.
+json replication_lag_section(const std::optional<ReplicationLag>& lag) {
+  if (!lag) {
+    return {{"current_lag_seconds", nullptr},
+            {"main_lsn", nullptr},
+            {"replica_lsn", nullptr},
+            {"lag_bytes", nullptr}};
+  }
+  return {{"current_lag_seconds", lag->seconds},
+          {"main_lsn", lsn_or_null(lag->main_lsn)},
+          {"replica_lsn", lsn_or_null(lag->replica_lsn)},
+          {"lag_bytes", or_null(lag->bytes)}};
 }
 
 json buffer_section(const std::optional<BufferStats>& b) {
@@ -63,24 +81,49 @@ json buffer_section(const std::optional<BufferStats>& b) {
           {"awaiting_replication", b->awaiting_replication}};
 }
 
+// The main site writes straight to its database: no buffer, no drain, nothing to replicate to.
+// The sections keep their keys so tools read both sites alike.
+void add_main_site_sections(json& doc) {
+  doc["redis"] = "not_used";
+  doc["transaction_buffer"] = {
+      {"size", 0}, {"failed", 0}, {"oldest_pending_seconds", nullptr}};
+  doc["background_processor"] = {{"status", "not_used"},
+                                 {"last_run", nullptr},
+                                 {"transactions_processed", 0},
+                                 {"success_rate", 1.0}};
+  doc["replication_lag"] = {{"current_lag_seconds", 0},
+                            {"main_lsn", nullptr},
+                            {"replica_lsn", nullptr},
+                            {"lag_bytes", 0}};
+}
+
 }  // namespace
 
-json health_document(const Config& config, const SiteSnapshot& site, const HealthVerdict& verdict) {
-  json doc = {{"status", std::string(to_string(verdict.level))},
+json health_document(const Config& config, const SiteReport& report) {
+  const SiteSnapshot& site = report.site;
+  json doc = {{"status", std::string(to_string(report.verdict.level))},
+              {"database", reachability_word(site.local_db.state)},
               {"site", config.site_name},
               {"site_type", to_string(config.site_type)},
-              {"database", database_word(site.local_db.state)},
+              {"problems", report.verdict.problems},
+              {"alerts", report.alerts},
+              {"checked_at", format_timestamp(report.sampled_at)},
               {"last_check", time_or_null(site.local_db.last_check)}};
-  if (!site.secondary) return doc;
+  if (!site.secondary) {
+    add_main_site_sections(doc);
+    return doc;
+  }
   const ProcessorSnapshot processor = site.processor.value_or(ProcessorSnapshot{});
-  doc["problems"] = verdict.problems;
-  doc["redis"] = site.buffer ? "connected" : "unreachable";
-  doc["main_database"] = processor.state == DrainState::waiting_for_main_db  ? "unreachable"
+  const auto main_db = main_database_reachable(site);
+  doc["redis"] = reachability_word(site.redis);
+  doc["main_database"] = !main_db ? "unknown"
+                         : *main_db ? "reachable"
                          : processor.state == DrainState::refused_by_main_db ? "refusing"
-                                                                             : "reachable";
+                                                                             : "unreachable";
   doc["transaction_buffer"] = buffer_section(site.buffer);
   doc["background_processor"] = processor_document(processor);
-  doc["replication"] = replication_document(site.replication);
+  doc["replication_lag"] = replication_lag_section(site.lag);
+  doc["replication"] = tracker_document(site.replication);
   return doc;
 }
 

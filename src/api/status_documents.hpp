@@ -11,10 +11,11 @@ namespace opsdb {
 
 /// The JSON documents of the operations endpoints, built from the typed snapshots.
 
-/// `/health`: site, database, status; at a secondary site also the problems, Redis, the main
-/// database as the drain sees it, the buffer, the processor and replication.
-nlohmann::json health_document(const Config& config, const SiteSnapshot& site,
-                               const HealthVerdict& verdict);
+/// `/health`: the original system's document key for key (status, database, redis,
+/// transaction_buffer, background_processor, replication_lag), with this server's additions
+/// beside them: site, problems, firing alerts, the main database as the drain sees it, the LSN
+/// tracker's details, when the state was sampled.
+nlohmann::json health_document(const Config& config, const SiteReport& report);
 
 /// `/buffer-stats`: the buffer's figures with the drain's rate and state.
 nlohmann::json buffer_stats_document(const BufferStats& stats, const ProcessorSnapshot& processor);

@@ -32,7 +32,8 @@
 #include "opsdb/processor/drain_processor.hpp"
 #include "opsdb/processor/lsn_tracker.hpp"
 #include "opsdb/redis/redis_client.hpp"
-#include "opsdb/status/health_monitor.hpp"
+#include "opsdb/metrics/prometheus_metrics.hpp"
+#include "opsdb/status/site_monitor.hpp"
 #include "opsdb/tx/reference_check.hpp"
 
 namespace opsdb {
@@ -40,8 +41,7 @@ namespace {
 
 namespace asio = boost::asio;
 
-constexpr auto kHealthProbeInterval = std::chrono::seconds(2);
-constexpr int kReferenceRefreshRounds = 30;  // every minute
+constexpr auto kReferenceRefreshInterval = std::chrono::minutes(1);
 
 // The Scheduler of the background loops, on the server's io_context.
 class AsioScheduler final : public Scheduler {
@@ -62,14 +62,20 @@ class AsioScheduler final : public Scheduler {
   asio::io_context& io_;
 };
 
-// Health probes every interval, reference ids every few; re-arms itself until cancelled.
-void maintain(asio::steady_timer& timer, HealthMonitor& health, ReferenceCheck& references,
-              int round = 0) {
-  health.probe();
-  if (round % kReferenceRefreshRounds == 0) references.refresh();
-  timer.expires_after(kHealthProbeInterval);
-  timer.async_wait([&timer, &health, &references, round](boost::system::error_code ec) {
-    if (!ec) maintain(timer, health, references, round + 1);
+// Samples the site every HEALTH_CHECK_INTERVAL and refreshes the reference ids every minute;
+// re-arms itself until cancelled.
+void maintain(asio::steady_timer& timer, std::chrono::milliseconds interval, SiteMonitor& monitor,
+              ReferenceCheck& references, std::chrono::steady_clock::time_point refreshed = {}) {
+  monitor.sample();
+  const auto now = std::chrono::steady_clock::now();
+  if (now - refreshed >= kReferenceRefreshInterval) {
+    references.refresh();
+    refreshed = now;
+  }
+  timer.expires_after(interval);
+  timer.async_wait([&timer, interval, &monitor, &references,
+                    refreshed](boost::system::error_code ec) {
+    if (!ec) maintain(timer, interval, monitor, references, refreshed);
   });
 }
 
@@ -225,6 +231,10 @@ struct SecondarySite {
 
 }  // namespace
 
+std::string_view version() {
+  return OPSDB_VERSION;
+}
+
 int serve(const Config& config) {
   asio::io_context io(config.http_threads);
   SystemClock clock;
@@ -250,23 +260,38 @@ int serve(const Config& config) {
                               .max_string = config.http_json_max_string,
                               .max_bulk_files = config.bulk_max_files});
   PgDatabaseProbe probe(priority_lane);
-  HealthMonitor health(probe);
   PgReferenceIds reference_ids(priority_lane);
   ReferenceCheck references(reference_ids);
   PgReadStore read_store(reads);
   SmartQuery smart_query(read_store, site ? &site->buffered_records : nullptr);
-  ApiServices services{
-      config,      builder, secondary ? static_cast<WriteSink&>(site->writer) : direct,
-      smart_query, health,  references};
+
+  const HealthThresholds thresholds{config.alert_buffer_size, config.alert_replication_lag};
+  SiteSources sources{probe};
+  if (site) {
+    sources.buffer = &site->inspector;
+    sources.processor = [&site] { return site->processor.snapshot(); };
+    if (config.lsn_tracking_enabled) {
+      sources.replication = [&site]() -> std::optional<ReplicationStatus> {
+        return site->lsn.snapshot();
+      };
+    }
+  }
+  SiteMonitor monitor(std::move(sources), AlertOptions{thresholds, config.alert_hold}, clock);
+  PrometheusMetrics metrics(
+      {std::string(version()), config.site_name, to_string(config.site_type), thresholds});
+  if (site) {
+    site->processor.observe_batches(
+        [&metrics](std::size_t transactions, std::chrono::steady_clock::duration took) {
+          metrics.batch_applied(transactions, took);
+        });
+  }
+
+  ApiServices services{config,  builder,    secondary ? static_cast<WriteSink&>(site->writer) : direct,
+                       smart_query, monitor, references, metrics};
   if (site) {
     services.buffer = &site->inspector;
     services.dead_letters = &site->dead_letters;
     services.processor = [&site] { return site->processor.snapshot(); };
-    if (config.lsn_tracking_enabled) {
-      services.replication = [&site]() -> std::optional<ReplicationStatus> {
-        return site->lsn.snapshot();
-      };
-    }
   }
 
   http::ServerOptions options;
@@ -278,8 +303,16 @@ int serve(const Config& config) {
   options.idle_timeout = config.http_idle_timeout;
   options.body_timeout = config.http_body_timeout;
   options.write_timeout = config.http_write_timeout;
+  options.on_request = [&metrics](const http::RequestRecord& r) {
+    metrics.request_served(r.route, r.method, r.status, r.took);
+  };
   raise_file_limit(config.http_max_connections);
   http::Server server(io, options, make_router(services));
+  metrics.count_connections([&server] {
+    const auto s = server.stats();
+    return ConnectionFigures{s.open_connections, s.accepted_connections, s.refused_connections,
+                             s.header_timeouts,  s.idle_timeouts,        s.body_timeouts};
+  });
   server.start();
   spdlog::info("ops-db-api listening on {}:{} (site {}, {}); main database {}", config.http_address,
                server.port(), config.site_name, to_string(config.site_type),
@@ -291,7 +324,7 @@ int serve(const Config& config) {
   }
 
   asio::steady_timer health_timer(io);
-  maintain(health_timer, health, references);
+  maintain(health_timer, config.health_check_interval, monitor, references);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int signal) {

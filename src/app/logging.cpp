@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "opsdb/core/log_fields.hpp"
+
 namespace opsdb {
 namespace {
 
@@ -23,18 +25,58 @@ class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
   }
 };
 
+// `%F` in JSON lines: the line's fields (log_with_fields) as more keys of the object.
+class JsonFields final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg&, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    const nlohmann::json* fields = current_log_fields();
+    if (fields == nullptr || !fields->is_object()) return;
+    for (const auto& [key, value] : fields->items()) {
+      const std::string entry = "," + nlohmann::json(key).dump() + ":" +
+                                value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      dest.append(entry.data(), entry.data() + entry.size());
+    }
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonFields>();
+  }
+};
+
+// `%F` in text lines: the line's fields as " key=value" after the message.
+class TextFields final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg&, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    const nlohmann::json* fields = current_log_fields();
+    if (fields == nullptr || !fields->is_object()) return;
+    for (const auto& [key, value] : fields->items()) {
+      const std::string entry =
+          " " + key + "=" + (value.is_string() ? value.get<std::string>() : value.dump());
+      dest.append(entry.data(), entry.data() + entry.size());
+    }
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<TextFields>();
+  }
+};
+
 }  // namespace
+
+std::unique_ptr<spdlog::formatter> log_formatter(LogFormat format) {
+  auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+  if (format == LogFormat::json) {
+    formatter->add_flag<JsonEscapedMessage>('j').add_flag<JsonFields>('F').set_pattern(
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","thread":%t,"message":"%j"%F})");
+  } else {
+    formatter->add_flag<TextFields>('F').set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%-5l%$ [%t] %v%F");
+  }
+  return formatter;
+}
 
 void setup_logging(const std::string& level, LogFormat format) {
   auto logger = spdlog::stderr_logger_mt("ops-db-api");
-  auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-  if (format == LogFormat::json) {
-    formatter->add_flag<JsonEscapedMessage>('j').set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","thread":%t,"message":"%j"})");
-  } else {
-    formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%-5l%$ [%t] %v");
-  }
-  logger->set_formatter(std::move(formatter));
+  logger->set_formatter(log_formatter(format));
   logger->set_level(spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(logger);

@@ -251,8 +251,10 @@ Config load_config(const std::map<std::string, std::string>& env,
   r.boolean("LSN_TRACKING_ENABLED", c.lsn_tracking_enabled);
   r.seconds("LSN_CHECK_INTERVAL", c.lsn_check_interval, 0.001, 3600);
   r.seconds("LSN_TIMEOUT", c.lsn_timeout, 0.001, 86400);
+  r.seconds("HEALTH_CHECK_INTERVAL", c.health_check_interval, 0.01, 3600);
   r.integer("ALERT_BUFFER_SIZE", c.alert_buffer_size, 1, 1LL << 40);
   r.seconds("ALERT_REPLICATION_LAG", c.alert_replication_lag, 1, 86400);
+  r.seconds("ALERT_HOLD", c.alert_hold, 0, 3600);
   r.string("SECRET_KEY", c.secret_key);
   r.choice("LOG_LEVEL", c.log_level,
            std::map<std::string, std::string>{{"trace", "trace"},

@@ -265,6 +265,7 @@ void HttpSession::on_header(boost::system::error_code ec) {
 void HttpSession::on_read(boost::system::error_code ec) {
   if (state_ == State::closed) return;
   started_ = std::chrono::steady_clock::now();
+  route_ = {};
   request_id_ = request_id_of(parser_->get()[kRequestIdHeader]);
   if (!ec) {
     handle_request(parser_->release());
@@ -338,7 +339,8 @@ void HttpSession::handle_request(BeastRequest&& beast_request) {
 
   Respond respond = make_respond();
   try {
-    router_->dispatch(request, RequestContext{request_id_, {}}, respond);
+    const Route* route = router_->dispatch(request, RequestContext{request_id_, {}}, respond);
+    if (route != nullptr) route_ = route->pattern;
   } catch (const std::exception& error) {
     // The router already turns handler exceptions into responses; this is the router failing.
     spdlog::error("dispatching {} {} failed: {}", method_, log_path_, error.what());
@@ -489,9 +491,10 @@ void HttpSession::notify_closed() {
 }
 
 void HttpSession::log_request(int status) const {
-  const std::chrono::duration<double, std::milli> elapsed =
-      std::chrono::steady_clock::now() - started_;
+  const auto took = std::chrono::steady_clock::now() - started_;
+  const std::chrono::duration<double, std::milli> elapsed = took;
   spdlog::info("{} {} {} {:.3f}ms {}", method_, log_path_, status, elapsed.count(), remote_);
+  if (options_.on_request) options_.on_request(RequestRecord{route_, method_, status, took});
 }
 
 bool HttpSession::idle() const {

@@ -101,6 +101,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool keep_alive_ = false;
   bool head_request_ = false;
   std::chrono::steady_clock::time_point started_;
+  std::string_view route_;  // pattern of the route serving it (owned by the router); empty: none
   std::string request_id_;  // echoed in X-Request-Id, named in handler failures
 };
 

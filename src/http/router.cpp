@@ -76,8 +76,8 @@ Response error_response(const ApiError& error) {
   return response;
 }
 
-void Router::dispatch(const Request& request, const RequestContext& context,
-                      Respond respond) const {
+const Route* Router::dispatch(const Request& request, const RequestContext& context,
+                              Respond respond) const {
   const auto path = split_path(request.path);
   const Route* best = nullptr;
   int best_score = -1;
@@ -97,7 +97,7 @@ void Router::dispatch(const Request& request, const RequestContext& context,
   if (best == nullptr) {
     if (allowed.empty()) {
       respond(error_response(ApiError(ErrorKind::not_found, "no route for " + request.path)));
-      return;
+      return nullptr;
     }
     std::string allow;
     for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
@@ -106,7 +106,7 @@ void Router::dispatch(const Request& request, const RequestContext& context,
                                             {{"allow", allow}}));
     response.headers.emplace_back("Allow", allow);
     respond(std::move(response));
-    return;
+    return nullptr;
   }
   try {
     best->handler(context, request, best_params, respond);
@@ -117,6 +117,7 @@ void Router::dispatch(const Request& request, const RequestContext& context,
                   context.request_id, error.what());
     respond(error_response(ApiError(ErrorKind::internal, "internal error")));
   }
+  return best;
 }
 
 }  // namespace opsdb::http

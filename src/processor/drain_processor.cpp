@@ -265,7 +265,7 @@ void DrainProcessor::on_result(std::vector<std::string> docs, std::vector<Transa
   for (std::size_t i = 0; i < applied; ++i) ids.push_back(txs[i].id);
   if (failing_id_ == txs[0].id) failing_id_.clear();
   docs.resize(applied);
-  record_applied(applied, took);
+  record_applied(applied, took, result->lsn);
   queue_.mark_applied(std::move(docs), std::move(ids), result->lsn, after_marking);
 }
 
@@ -373,9 +373,12 @@ void DrainProcessor::dead_letter_garbage(const std::string& doc, const std::stri
                      }));
 }
 
-void DrainProcessor::record_applied(std::size_t count, std::chrono::steady_clock::duration took) {
+void DrainProcessor::record_applied(std::size_t count, std::chrono::steady_clock::duration took,
+                                    Lsn lsn) {
+  if (batch_observer_) batch_observer_(count, took);
   std::lock_guard lock(mutex_);
   processed_ += count;
+  last_commit_lsn_ = lsn;
   const double per_tx = std::chrono::duration<double, std::milli>(took).count() / count;
   avg_tx_ms_ = avg_tx_ms_ == 0 ? per_tx : 0.8 * avg_tx_ms_ + 0.2 * per_tx;
   const auto now = clock_.now();
@@ -409,6 +412,7 @@ ProcessorSnapshot DrainProcessor::snapshot() const {
   snap.last_error = last_error_;
   snap.step_errors = supervisor_.errors();
   snap.batch_limit = batch_limit_.load();
+  snap.last_commit_lsn = last_commit_lsn_;
   return snap;
 }
 

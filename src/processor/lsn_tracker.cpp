@@ -44,6 +44,10 @@ void LsnTracker::next(std::chrono::milliseconds delay) {
 
 void LsnTracker::tick() {
   queue_.oldest(guarded([this](Result<std::optional<AwaitingReplication>> oldest) {
+    if (oldest.ok()) {
+      std::lock_guard lock(mutex_);
+      oldest_ = *oldest;
+    }
     if (!oldest.ok() || !*oldest) {
       if (stalled_) spdlog::info("replication caught up: nothing awaits replication");
       stalled_ = false;
@@ -114,6 +118,10 @@ ReplicationStatus LsnTracker::snapshot() const {
   std::lock_guard lock(mutex_);
   ReplicationStatus status;
   status.replica_lsn = replica_lsn_;
+  if (oldest_) {
+    status.oldest_awaiting_lsn = oldest_->lsn;
+    status.oldest_awaiting_since = oldest_->applied_at;
+  }
   status.stalled = reported_stalled_;
   status.loop_stalled = !stopped_ && supervisor_.stalled();
   status.step_errors = supervisor_.errors();

@@ -1,3 +1,4 @@
+#include <optional>
 #include <string>
 
 #include "opsdb/status/site_status.hpp"
@@ -14,6 +15,41 @@ std::string_view to_string(HealthLevel level) {
       return "unhealthy";
   }
   return "unhealthy";
+}
+
+ReplicationLag replication_lag(const ProcessorSnapshot& processor,
+                               const ReplicationStatus& replication,
+                               std::chrono::system_clock::time_point now) {
+  ReplicationLag lag;
+  lag.replica_lsn = replication.replica_lsn;
+  // After a restart the drain has committed nothing yet; what it committed before still waits.
+  lag.main_lsn = processor.last_commit_lsn;
+  const auto& oldest = replication.oldest_awaiting_lsn;
+  if (oldest && (!lag.main_lsn || *lag.main_lsn < *oldest)) lag.main_lsn = oldest;
+  if (lag.main_lsn && lag.replica_lsn) {
+    lag.bytes = *lag.main_lsn - *lag.replica_lsn;
+  } else if (!oldest) {
+    lag.bytes = 0;  // nothing of ours awaits replication
+  }
+  if (replication.oldest_awaiting_since && *replication.oldest_awaiting_since < now) {
+    lag.seconds = std::chrono::duration<double>(now - *replication.oldest_awaiting_since).count();
+  }
+  return lag;
+}
+
+std::optional<bool> main_database_reachable(const SiteSnapshot& site) {
+  if (!site.secondary || !site.processor) return std::nullopt;
+  switch (site.processor->state) {
+    case DrainState::waiting_for_main_db:
+    case DrainState::refused_by_main_db:
+      return false;
+    case DrainState::running:
+    case DrainState::idle:
+    case DrainState::retrying:
+      return true;
+    default:
+      return std::nullopt;
+  }
 }
 
 HealthVerdict assess_health(const SiteSnapshot& site, const HealthThresholds& thresholds) {
@@ -39,7 +75,7 @@ HealthVerdict assess_health(const SiteSnapshot& site, const HealthThresholds& th
 
   // Problems are listed in this order, the fatal ones first.
   const bool processor_running = site.processor && site.processor->running;
-  if (!site.buffer) fail("redis unreachable");
+  if (site.redis == DatabaseStatus::State::unreachable) fail("redis unreachable");
   if (!processor_running) fail("background processor stopped");
   if (processor_running && site.processor->state == DrainState::stalled) {
     fail("background processor stalled: no drain step finished within the stall timeout");
@@ -58,7 +94,9 @@ HealthVerdict assess_health(const SiteSnapshot& site, const HealthThresholds& th
   if (site.processor && site.processor->state == DrainState::refused_by_main_db) {
     degrade("main database refuses the drain: " + site.processor->last_error);
   }
-  if (site.replication && site.replication->stalled) degrade("replication stalled");
+  if (site.lag && site.lag->seconds > static_cast<double>(thresholds.replication_lag.count())) {
+    degrade("replication lag above " + std::to_string(thresholds.replication_lag.count()) + " s");
+  }
 
   verdict.level = unhealthy  ? HealthLevel::unhealthy
                   : degraded ? HealthLevel::degraded

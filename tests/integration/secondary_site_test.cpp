@@ -243,8 +243,15 @@ TEST_F(SecondarySiteTest, DataErrorsEndInTheDeadLetterQueueAndCanBeReplayedOrRes
   auto stats = http_get(port(), "/buffer-stats").json();
   EXPECT_EQ(stats.value("failed_transactions", -1), 1) << stats.dump();
   EXPECT_EQ(stats.value("pending_transactions", -1), 0) << stats.dump();
-  auto health = http_get(port(), "/health").json();
-  EXPECT_EQ(health["transaction_buffer"].value("failed", -1), 1) << health.dump();
+  // /health reports the site as sampled every HEALTH_CHECK_INTERVAL.
+  json health;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        health = http_get(port(), "/health").json();
+        return health["transaction_buffer"].value("failed", -1) == 1;
+      },
+      2s))
+      << health.dump();
   EXPECT_EQ(health.value("status", ""), "degraded")
       << "a failed transaction makes the site degraded: " << health.dump();
 
@@ -365,9 +372,15 @@ TEST_F(SecondarySiteTest, WritesAreRefusedWith503WhenRedisCannotBeReached) {
   EXPECT_EQ(put.status, 503) << put.body;
   // The real Redis holds nothing of this site.
   EXPECT_TRUE(redis_->scan(prefix_ + "*").empty());
-  // Health says why.
-  auto health = http_get(port(), "/health");
-  EXPECT_EQ(health.status, 503) << health.body;
+  // Health says why, from its next sample.
+  HttpResult health;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        health = http_get(port(), "/health");
+        return health.status == 503;
+      },
+      2s))
+      << health.body;
   EXPECT_EQ(health.json().value("status", ""), "unhealthy") << health.body;
 }
 

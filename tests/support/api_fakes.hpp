@@ -10,6 +10,8 @@
 
 #include "opsdb/api/routes.hpp"
 #include "opsdb/core/clock.hpp"
+#include "opsdb/metrics/prometheus_metrics.hpp"
+#include "opsdb/status/site_monitor.hpp"
 
 namespace opsdb::test {
 
@@ -92,16 +94,11 @@ class ApiHarness {
  public:
   explicit ApiHarness(BodyLimits limits = {}) : builder_("observatory", clock_, limits) {
     services_ = std::make_unique<ApiServices>(
-        ApiServices{config_, builder_, sink_, query_, health_, references_});
+        ApiServices{config_, builder_, sink_, query_, monitor_, references_, metrics_});
     services_->buffer = &buffer_;
     services_->dead_letters = &buffer_;
-    // A running drain, so that /health answers 200: its 503 is about the site, not the request.
-    services_->processor = [] {
-      ProcessorSnapshot drain;
-      drain.state = DrainState::idle;
-      drain.running = true;
-      return drain;
-    };
+    services_->processor = running_drain;
+    monitor_.sample();
     router_ = make_router(*services_);
   }
 
@@ -128,9 +125,18 @@ class ApiHarness {
   SmartQuery query_{reads_, &buffered_};
   AllIdsExist ids_;
   ReferenceCheck references_{ids_};
+  // A running drain, so that /health answers 200: its 503 is about the site, not the request.
+  static ProcessorSnapshot running_drain() {
+    ProcessorSnapshot drain;
+    drain.state = DrainState::idle;
+    drain.running = true;
+    return drain;
+  }
+
   ReachableProbe probe_;
-  HealthMonitor health_{probe_};
   EmptyBuffer buffer_;
+  SiteMonitor monitor_{SiteSources{probe_, &buffer_, running_drain}, AlertOptions{}, clock_};
+  PrometheusMetrics metrics_{{"test", "observatory", "secondary", {}}};
   std::unique_ptr<ApiServices> services_;
   std::shared_ptr<http::Router> router_;
 };

@@ -17,7 +17,8 @@ std::map<std::string, std::string> secondary_env(const std::string& site) {
           {"MAIN_DB_CONNECT_TIMEOUT", "1"},
           {"MAIN_DB_STATEMENT_TIMEOUT", "2"},
           {"DRAIN_BATCH_SIZE", "100"},
-          {"LSN_CHECK_INTERVAL", "0.05"}};
+          {"LSN_CHECK_INTERVAL", "0.05"},
+          {"HEALTH_CHECK_INTERVAL", "0.1"}};
 }
 
 bool applied_state(const nlohmann::json& doc) {

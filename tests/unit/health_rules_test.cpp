@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -15,11 +16,13 @@ SiteSnapshot fine_secondary() {
   SiteSnapshot site;
   site.secondary = true;
   site.local_db.state = State::reachable;
+  site.redis = State::reachable;
   site.buffer = BufferStats{};
   site.processor = ProcessorSnapshot{};
   site.processor->state = DrainState::idle;
   site.processor->running = true;
   site.replication = ReplicationStatus{};
+  site.lag = ReplicationLag{};
   return site;
 }
 
@@ -43,8 +46,18 @@ std::vector<Case> cases() {
       HealthLevel::healthy, {});
   add("local database unreachable", [](SiteSnapshot& s) { s.local_db.state = State::unreachable; },
       HealthLevel::unhealthy, {"local database unreachable"});
-  add("redis unreachable", [](SiteSnapshot& s) { s.buffer.reset(); }, HealthLevel::unhealthy,
-      {"redis unreachable"});
+  add("redis unreachable",
+      [](SiteSnapshot& s) {
+        s.redis = State::unreachable;
+        s.buffer.reset();
+      },
+      HealthLevel::unhealthy, {"redis unreachable"});
+  add("redis not asked yet",
+      [](SiteSnapshot& s) {
+        s.redis = State::unknown;
+        s.buffer.reset();
+      },
+      HealthLevel::healthy, {});
   add("processor stopped", [](SiteSnapshot& s) { s.processor->running = false; },
       HealthLevel::unhealthy, {"background processor stopped"});
   add("buffer at the threshold", [](SiteSnapshot& s) { s.buffer->pending = 1000; },
@@ -56,30 +69,51 @@ std::vector<Case> cases() {
   add("main database unreachable",
       [](SiteSnapshot& s) { s.processor->state = DrainState::waiting_for_main_db; },
       HealthLevel::degraded, {"main database unreachable"});
-  add("replication stalled", [](SiteSnapshot& s) { s.replication->stalled = true; },
-      HealthLevel::degraded, {"replication stalled"});
-  add("LSN tracking off", [](SiteSnapshot& s) { s.replication.reset(); }, HealthLevel::healthy, {});
+  add("main database refuses the drain",
+      [](SiteSnapshot& s) {
+        s.processor->state = DrainState::refused_by_main_db;
+        s.processor->last_error = "read-only";
+      },
+      HealthLevel::degraded, {"main database refuses the drain: read-only"});
+  add("replication lag at the threshold", [](SiteSnapshot& s) { s.lag->seconds = 300; },
+      HealthLevel::healthy, {});
+  add("replication lag above the threshold", [](SiteSnapshot& s) { s.lag->seconds = 300.5; },
+      HealthLevel::degraded, {"replication lag above 300 s"});
+  // Replication slower than LSN_TIMEOUT changes how caches are kept, not the site's health.
+  add("replication stalled within the lag threshold",
+      [](SiteSnapshot& s) {
+        s.replication->stalled = true;
+        s.lag->seconds = 45;
+      },
+      HealthLevel::healthy, {});
+  add("LSN tracking off",
+      [](SiteSnapshot& s) {
+        s.replication.reset();
+        s.lag.reset();
+      },
+      HealthLevel::healthy, {});
   add("everything wrong at once",
       [](SiteSnapshot& s) {
         s.local_db.state = State::unreachable;
+        s.redis = State::unreachable;
         s.buffer.reset();
         s.processor->running = false;
         s.processor->state = DrainState::waiting_for_main_db;
-        s.replication->stalled = true;
+        s.lag->seconds = 900;
       },
       HealthLevel::unhealthy,
       {"redis unreachable", "background processor stopped", "local database unreachable",
-       "main database unreachable", "replication stalled"});
+       "main database unreachable", "replication lag above 300 s"});
   add("degraded in every way",
       [](SiteSnapshot& s) {
         s.buffer->pending = 5000;
         s.buffer->failed = 3;
         s.processor->state = DrainState::waiting_for_main_db;
-        s.replication->stalled = true;
+        s.lag->seconds = 301;
       },
       HealthLevel::degraded,
       {"transaction buffer above 1000", "failed transactions await an operator",
-       "main database unreachable", "replication stalled"});
+       "main database unreachable", "replication lag above 300 s"});
 
   SiteSnapshot main_site;
   main_site.local_db.state = State::reachable;
@@ -108,6 +142,50 @@ TEST(HealthRules, TheBufferThresholdIsConfigurable) {
   const auto verdict = assess_health(site, HealthThresholds{.buffer_size = 10});
   EXPECT_EQ(verdict.level, HealthLevel::degraded);
   EXPECT_EQ(verdict.problems, std::vector<std::string>{"transaction buffer above 10"});
+}
+
+TEST(ReplicationLagRule, IsTheAgeOfTheOldestUnreplicatedWriteAndTheWalBetween) {
+  const auto now = std::chrono::system_clock::time_point{std::chrono::seconds{1'000'000}};
+  ProcessorSnapshot drain;
+  drain.last_commit_lsn = Lsn(0x3000);
+  ReplicationStatus tracker;
+  tracker.replica_lsn = Lsn(0x1000);
+  tracker.oldest_awaiting_lsn = Lsn(0x2000);
+  tracker.oldest_awaiting_since = now - std::chrono::milliseconds(12'500);
+
+  const auto lag = replication_lag(drain, tracker, now);
+  EXPECT_DOUBLE_EQ(lag.seconds, 12.5);
+  EXPECT_EQ(lag.main_lsn, Lsn(0x3000));
+  EXPECT_EQ(lag.replica_lsn, Lsn(0x1000));
+  EXPECT_EQ(lag.bytes, 0x2000u);
+}
+
+TEST(ReplicationLagRule, IsZeroOnceTheReplicaHasReplayedEverything) {
+  const auto now = std::chrono::system_clock::time_point{std::chrono::seconds{1'000'000}};
+  ProcessorSnapshot drain;
+  drain.last_commit_lsn = Lsn(0x3000);
+  ReplicationStatus tracker;
+  tracker.replica_lsn = Lsn(0x3400);  // other writes replayed too
+
+  const auto lag = replication_lag(drain, tracker, now);
+  EXPECT_EQ(lag.seconds, 0);
+  EXPECT_EQ(lag.bytes, 0u);
+}
+
+TEST(ReplicationLagRule, AfterARestartTheWaitingWritesStandForTheMainDatabase) {
+  const auto now = std::chrono::system_clock::time_point{std::chrono::seconds{1'000'000}};
+  ReplicationStatus tracker;
+  tracker.oldest_awaiting_lsn = Lsn(0x2000);
+  tracker.oldest_awaiting_since = now - std::chrono::seconds(3);
+
+  auto lag = replication_lag(ProcessorSnapshot{}, tracker, now);
+  EXPECT_EQ(lag.main_lsn, Lsn(0x2000));
+  EXPECT_FALSE(lag.bytes) << "without the replica's position the bytes are unknown";
+  EXPECT_DOUBLE_EQ(lag.seconds, 3);
+
+  tracker.replica_lsn = Lsn(0x1800);
+  lag = replication_lag(ProcessorSnapshot{}, tracker, now);
+  EXPECT_EQ(lag.bytes, 0x800u);
 }
 
 TEST(HealthRules, LevelsHaveStableNames) {

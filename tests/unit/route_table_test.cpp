@@ -21,7 +21,7 @@ using nlohmann::json;
 class RouteTableTest : public ::testing::Test {
  protected:
   std::shared_ptr<http::Router> router(bool secondary) {
-    ApiServices services{config_, builder_, sink_, reads_, health_, references_};
+    ApiServices services{config_, builder_, sink_, reads_, monitor_, references_, metrics_};
     if (secondary) {
       services.buffer = &buffer_;
       services.dead_letters = &buffer_;
@@ -40,8 +40,9 @@ class RouteTableTest : public ::testing::Test {
   test::AllIdsExist ids_;
   ReferenceCheck references_{ids_};
   test::ReachableProbe probe_;
-  HealthMonitor health_{probe_};
   test::EmptyBuffer buffer_;
+  SiteMonitor monitor_{SiteSources{probe_}, AlertOptions{}, clock_};
+  PrometheusMetrics metrics_{{"test", "observatory", "secondary", {}}};
   std::unique_ptr<ApiServices> services_;
 };
 

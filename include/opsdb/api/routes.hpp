@@ -9,7 +9,8 @@
 #include "opsdb/http/router.hpp"
 #include "opsdb/api/error_mapping.hpp"
 #include "opsdb/query/smart_query.hpp"
-#include "opsdb/status/health_monitor.hpp"
+#include "opsdb/status/metrics.hpp"
+#include "opsdb/status/site_monitor.hpp"
 #include "opsdb/status/site_status.hpp"
 #include "opsdb/status/transaction_status.hpp"
 #include "opsdb/tx/reference_check.hpp"
@@ -23,14 +24,13 @@ struct ApiServices {
   const TransactionBuilder& builder;
   WriteSink& writes;  // critical endpoints
   SmartQuery& reads;  // read endpoints
-  HealthMonitor& health;
+  const SiteMonitor& monitor;  // the site as last sampled: /health, /metrics
   ReferenceCheck& references;  // refuses writes naming reference data that does not exist
+  const Metrics& metrics;      // GET /metrics
   // Secondary site only: null / empty at the main site.
   BufferInspector* buffer = nullptr;
   DeadLetters* dead_letters = nullptr;
   std::function<ProcessorSnapshot()> processor{};
-  /// Empty function, or empty answer, when LSN tracking is off.
-  std::function<std::optional<ReplicationStatus>()> replication{};
 
   bool secondary() const { return buffer != nullptr; }
   /// The dependency read endpoints blame when their database fails.

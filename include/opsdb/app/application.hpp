@@ -2,7 +2,12 @@
 
 #include "opsdb/config/config.hpp"
 
+#include <string_view>
+
 namespace opsdb {
+
+/// The server's version ("0.1.0").
+std::string_view version();
 
 /// Runs the server: wires databases, write path, routes and the HTTP server onto one
 /// io_context, and returns when SIGINT/SIGTERM has stopped it gracefully. Returns the exit code.

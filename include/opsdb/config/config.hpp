@@ -79,8 +79,12 @@ struct Config {
   std::chrono::milliseconds lsn_check_interval{100};
   std::chrono::milliseconds lsn_timeout{30'000};
 
+  /// How often the site is sampled for /health, /metrics and the alerts.
+  std::chrono::milliseconds health_check_interval{1'000};
   int alert_buffer_size = 1000;
   std::chrono::seconds alert_replication_lag{300};
+  /// An alert condition must last this long before it is logged as firing or cleared.
+  std::chrono::milliseconds alert_hold{5'000};
 
   std::string secret_key;  // never logged
   std::string log_level = "info";

@@ -58,8 +58,10 @@ class Router {
   void add(Route route);
 
   /// Dispatches a request: 404 for unknown paths, 405 with `Allow` for a wrong method, the
-  /// JSON error format for `ApiError` and any other exception thrown synchronously.
-  void dispatch(const Request& request, const RequestContext& context, Respond respond) const;
+  /// JSON error format for `ApiError` and any other exception thrown synchronously. Returns the
+  /// route that serves it; null when none matched.
+  const Route* dispatch(const Request& request, const RequestContext& context,
+                        Respond respond) const;
 
   const std::vector<Route>& routes() const { return routes_; }
 

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "opsdb/http/router.hpp"
 
@@ -14,6 +15,14 @@ class io_context;
 }
 
 namespace opsdb::http {
+
+/// One answered request, as the server reports it to its observer (metrics).
+struct RequestRecord {
+  std::string_view route;   // pattern of the route that served it; empty when none matched
+  std::string_view method;  // as the client sent it
+  int status = 0;
+  std::chrono::steady_clock::duration took{};  // from the end of the request's header
+};
 
 struct ServerOptions {
   std::string address = "0.0.0.0";
@@ -32,6 +41,9 @@ struct ServerOptions {
   /// Writing one response (a client that does not read is cut off).
   std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds shutdown_grace{10'000};  // in-flight requests get this long on stop
+  /// Called once per answered request, on the connection's strand; must be quick and
+  /// thread-safe. Empty: nobody is told.
+  std::function<void(const RequestRecord&)> on_request{};
 };
 
 /// What the server has seen so far; counters only grow. Read from any thread.

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -56,6 +57,11 @@ class DrainProcessor {
   /// No new iteration starts after this; one in flight finishes.
   void stop();
 
+  /// Called after every batch the main database committed, with its size and how long the call
+  /// took, on the drain's thread. Set before start().
+  using BatchObserver = std::function<void(std::size_t, std::chrono::steady_clock::duration)>;
+  void observe_batches(BatchObserver observer) { batch_observer_ = std::move(observer); }
+
   /// The drain's state and counters now.
   ProcessorSnapshot snapshot() const;
   bool running() const { return started_ && !stopped_; }
@@ -79,7 +85,7 @@ class DrainProcessor {
   void wait_for_redis(const Error& error);
   void next(std::chrono::milliseconds delay);
   void set_state(DrainState state, const std::string& error = {});
-  void record_applied(std::size_t count, std::chrono::steady_clock::duration took);
+  void record_applied(std::size_t count, std::chrono::steady_clock::duration took, Lsn lsn);
 
   const DrainOptions options_;
   DrainQueue& queue_;
@@ -98,6 +104,7 @@ class DrainProcessor {
   // Transactions per batch now: shrinks after failures, grows back (read by snapshot()).
   std::atomic<std::size_t> batch_limit_;
   int throws_left_;
+  BatchObserver batch_observer_;
 
   // The batch behind the one being applied, read ahead (its reply arrives on a Redis thread).
   std::mutex prefetch_mutex_;
@@ -112,6 +119,7 @@ class DrainProcessor {
   std::uint64_t failed_attempts_ = 0;
   std::uint64_t dead_lettered_ = 0;
   double avg_tx_ms_ = 0;
+  std::optional<Lsn> last_commit_lsn_;
   std::deque<std::pair<Clock::time_point, std::size_t>> recent_;  // applied counts, last minute
 };
 

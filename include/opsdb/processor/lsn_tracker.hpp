@@ -56,6 +56,7 @@ class LsnTracker {
 
   mutable std::mutex mutex_;  // guards what snapshot() reads
   std::optional<Lsn> replica_lsn_;
+  std::optional<AwaitingReplication> oldest_;  // as last read from the queue
   bool reported_stalled_ = false;
 };
 

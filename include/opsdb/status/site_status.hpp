@@ -43,6 +43,7 @@ struct ProcessorSnapshot {
   std::string last_error;             // empty when none
   std::uint64_t step_errors = 0;      // steps that failed with an exception (then recovered)
   std::size_t batch_limit = 0;        // transactions per batch now (shrinks after failures)
+  std::optional<Lsn> last_commit_lsn; // where the main database was after the last batch
 };
 
 /// The buffer's figures at one moment.
@@ -57,6 +58,10 @@ struct BufferStats {
 /// What the LSN tracker knows of the local replica.
 struct ReplicationStatus {
   std::optional<Lsn> replica_lsn;  // last replay position seen
+  /// The oldest applied transaction the replica has not replayed yet, as last seen: its commit
+  /// position and when it was applied. None when nothing awaits replication.
+  std::optional<Lsn> oldest_awaiting_lsn;
+  std::optional<std::chrono::system_clock::time_point> oldest_awaiting_since;
   bool stalled = false;            // applied writes have not replicated within LSN_TIMEOUT
   bool loop_stalled = false;       // the tracker's own loop finished no step for too long
   std::uint64_t step_errors = 0;   // steps that failed with an exception (then recovered)
@@ -70,18 +75,38 @@ struct DatabaseStatus {
   std::string last_error;
 };
 
+/// How far the local replica is behind the writes this site applied on the main database.
+struct ReplicationLag {
+  double seconds = 0;                  // age of the oldest applied write not yet replayed
+  std::optional<Lsn> main_lsn;         // the main database's position after our last write
+  std::optional<Lsn> replica_lsn;      // the replica's last replay position seen
+  std::optional<std::uint64_t> bytes;  // main_lsn - replica_lsn (0 when caught up)
+};
+
+/// The lag from what the drain and the LSN tracker last saw; `now` ages the oldest write.
+ReplicationLag replication_lag(const ProcessorSnapshot& processor,
+                               const ReplicationStatus& replication,
+                               std::chrono::system_clock::time_point now);
+
 /// Everything /health decides on, gathered from the last known state of each part.
 struct SiteSnapshot {
   bool secondary = false;
   DatabaseStatus local_db;
-  /// Secondary site only. `buffer` is empty when Redis could not be asked.
+  /// Secondary site only. `buffer` is empty when Redis could not be asked (or not yet).
+  DatabaseStatus::State redis = DatabaseStatus::State::unknown;
   std::optional<BufferStats> buffer;
   std::optional<ProcessorSnapshot> processor;
   std::optional<ReplicationStatus> replication;  // empty when LSN tracking is off
+  std::optional<ReplicationLag> lag;             // with `replication`
 };
 
+/// Whether the main database takes the drain's writes: known only from what the drain last
+/// did. None at the main site, and while the drain has no verdict (starting, standby).
+std::optional<bool> main_database_reachable(const SiteSnapshot& site);
+
 struct HealthThresholds {
-  std::int64_t buffer_size = 1000;  // ALERT_BUFFER_SIZE
+  std::int64_t buffer_size = 1000;               // ALERT_BUFFER_SIZE
+  std::chrono::seconds replication_lag{300};     // ALERT_REPLICATION_LAG
 };
 
 enum class HealthLevel { healthy, degraded, unhealthy };
@@ -94,10 +119,18 @@ struct HealthVerdict {
   std::vector<std::string> problems;
 };
 
+/// The site as last sampled, with the verdict on it: what /health, /metrics and the alerts read.
+struct SiteReport {
+  SiteSnapshot site;
+  HealthVerdict verdict;
+  std::chrono::system_clock::time_point sampled_at{};
+  std::vector<std::string> alerts;  // names of the alerts firing
+};
+
 /// The health rules of DESIGN §9, in one place. Unhealthy: the local database is unreachable,
 /// or at a secondary site Redis is unreachable or the processor stopped. Degraded: the buffer is
-/// above its threshold, anything failed, the main database is unreachable, or replication is
-/// stalled.
+/// above its threshold, anything failed, the main database is unreachable or refuses the drain,
+/// or replication lags more than its threshold.
 HealthVerdict assess_health(const SiteSnapshot& site, const HealthThresholds& thresholds);
 
 }  // namespace opsdb
