@@ -30,7 +30,8 @@ set(OPSDB_ADAPTER_HEADERS
   "Beast boost/beast.hpp boost/beast/*.hpp boost/beast/*/*.hpp"
   "Asio boost/asio.hpp boost/asio/*.hpp boost/asio/*/*.hpp"
   "hiredis hiredis/*"
-  "libpqxx pqxx/*")
+  "libpqxx pqxx/*"
+  "prometheus-cpp prometheus/*.h prometheus/detail/*.h")
 
 # Writes, under the build tree, an include directory for `layer` that mirrors the public header
 # names of the libraries above with stubs that stop the compilation. Returns its path in `out`.

@@ -9,7 +9,8 @@ namespace opsdb {
 void add_observation_routes(http::Router& router, const ApiServices& services);
 void add_raw_data_file_routes(http::Router& router, const ApiServices& services);
 void add_raw_data_package_routes(http::Router& router, const ApiServices& services);
-/// /health and /metrics at both sites; buffer, transaction and dead-letter routes at a secondary site.
+/// /health and /metrics at both sites; buffer, transaction and dead-letter routes at a secondary
+/// site.
 void add_operations_routes(http::Router& router, const ApiServices& services);
 
 }  // namespace opsdb

@@ -85,8 +85,7 @@ json buffer_section(const std::optional<BufferStats>& b) {
 // The sections keep their keys so tools read both sites alike.
 void add_main_site_sections(json& doc) {
   doc["redis"] = "not_used";
-  doc["transaction_buffer"] = {
-      {"size", 0}, {"failed", 0}, {"oldest_pending_seconds", nullptr}};
+  doc["transaction_buffer"] = {{"size", 0}, {"failed", 0}, {"oldest_pending_seconds", nullptr}};
   doc["background_processor"] = {{"status", "not_used"},
                                  {"last_run", nullptr},
                                  {"transactions_processed", 0},
@@ -116,8 +115,8 @@ json health_document(const Config& config, const SiteReport& report) {
   const ProcessorSnapshot processor = site.processor.value_or(ProcessorSnapshot{});
   const auto main_db = main_database_reachable(site);
   doc["redis"] = reachability_word(site.redis);
-  doc["main_database"] = !main_db ? "unknown"
-                         : *main_db ? "reachable"
+  doc["main_database"] = !main_db                                            ? "unknown"
+                         : *main_db                                          ? "reachable"
                          : processor.state == DrainState::refused_by_main_db ? "refusing"
                                                                              : "unreachable";
   doc["transaction_buffer"] = buffer_section(site.buffer);

@@ -24,6 +24,7 @@
 #include "opsdb/core/clock.hpp"
 #include "opsdb/core/uuid.hpp"
 #include "opsdb/http/server.hpp"
+#include "opsdb/metrics/prometheus_metrics.hpp"
 #include "opsdb/postgres/pg_database.hpp"
 #include "opsdb/postgres/pg_database_probe.hpp"
 #include "opsdb/postgres/pg_read_store.hpp"
@@ -32,7 +33,6 @@
 #include "opsdb/processor/drain_processor.hpp"
 #include "opsdb/processor/lsn_tracker.hpp"
 #include "opsdb/redis/redis_client.hpp"
-#include "opsdb/metrics/prometheus_metrics.hpp"
 #include "opsdb/status/site_monitor.hpp"
 #include "opsdb/tx/reference_check.hpp"
 
@@ -73,10 +73,10 @@ void maintain(asio::steady_timer& timer, std::chrono::milliseconds interval, Sit
     refreshed = now;
   }
   timer.expires_after(interval);
-  timer.async_wait([&timer, interval, &monitor, &references,
-                    refreshed](boost::system::error_code ec) {
-    if (!ec) maintain(timer, interval, monitor, references, refreshed);
-  });
+  timer.async_wait(
+      [&timer, interval, &monitor, &references, refreshed](boost::system::error_code ec) {
+        if (!ec) maintain(timer, interval, monitor, references, refreshed);
+      });
 }
 
 // Descriptors besides client connections: databases, Redis, listening socket, logs.
@@ -101,7 +101,8 @@ void raise_file_limit(std::size_t max_connections) {
   }
 }
 
-redis::RedisOptions redis_options(const Config& config) {
+redis::RedisOptions redis_options(const Config& config,
+                                  std::function<void()> on_connected = nullptr) {
   redis::RedisOptions o;
   o.host = config.redis_host;
   o.port = config.redis_port;
@@ -109,6 +110,7 @@ redis::RedisOptions redis_options(const Config& config) {
   o.password = config.redis_password;
   o.command_timeout = config.redis_command_timeout;
   o.connect_timeout = config.redis_command_timeout;
+  o.on_connected = std::move(on_connected);
   return o;
 }
 
@@ -158,7 +160,10 @@ struct SecondarySite {
       : drain_io(1),
         drain_work(asio::make_work_guard(drain_io)),
         drain_scheduler(drain_io),
-        redis(io, redis_options(config)),
+        redis(io, redis_options(config,
+                                [this] {
+                                  if (on_redis_connected) on_redis_connected();
+                                })),
         drain_redis(drain_io, redis_options(config)),
         options(buffer_options(config)),
         write_buffer(redis, options),
@@ -207,6 +212,8 @@ struct SecondarySite {
     if (drain_thread.joinable()) drain_thread.join();
   }
 
+  /// Called when the connection serving clients is (again) ready; set before start().
+  std::function<void()> on_redis_connected;
   asio::io_context drain_io;
   asio::executor_work_guard<asio::io_context::executor_type> drain_work;
   AsioScheduler drain_scheduler;
@@ -277,6 +284,11 @@ int serve(const Config& config) {
     }
   }
   SiteMonitor monitor(std::move(sources), AlertOptions{thresholds, config.alert_hold}, clock);
+  // Redis back (or up for the first time): /health need not wait for the next sample to say so.
+  if (site)
+    site->on_redis_connected = [&io, &monitor] {
+      asio::post(io, [&monitor] { monitor.sample(); });
+    };
   PrometheusMetrics metrics(
       {std::string(version()), config.site_name, to_string(config.site_type), thresholds});
   if (site) {
@@ -286,8 +298,10 @@ int serve(const Config& config) {
         });
   }
 
-  ApiServices services{config,  builder,    secondary ? static_cast<WriteSink&>(site->writer) : direct,
-                       smart_query, monitor, references, metrics};
+  ApiServices services{
+      config,      builder, secondary ? static_cast<WriteSink&>(site->writer) : direct,
+      smart_query, monitor, references,
+      metrics};
   if (site) {
     services.buffer = &site->inspector;
     services.dead_letters = &site->dead_letters;

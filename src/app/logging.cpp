@@ -33,8 +33,9 @@ class JsonFields final : public spdlog::custom_flag_formatter {
     const nlohmann::json* fields = current_log_fields();
     if (fields == nullptr || !fields->is_object()) return;
     for (const auto& [key, value] : fields->items()) {
-      const std::string entry = "," + nlohmann::json(key).dump() + ":" +
-                                value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      const std::string entry =
+          "," + nlohmann::json(key).dump() + ":" +
+          value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       dest.append(entry.data(), entry.data() + entry.size());
     }
   }

@@ -19,8 +19,8 @@ using prometheus::MetricType;
 
 // Request latency: from 100 µs (a buffered write) to 10 s (a deadline).
 const prometheus::Histogram::BucketBoundaries kRequestBuckets = {
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
-    10};
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+    0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 // A drain batch: one round trip to Cologne at best, a statement timeout at worst.
 const prometheus::Histogram::BucketBoundaries kBatchBuckets = {
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
@@ -28,11 +28,16 @@ const prometheus::Histogram::BucketBoundaries kBatchSizeBuckets = {1,   10,   50
                                                                    500, 1000, 2500, 5000, 10000};
 
 constexpr std::array kMethods = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
-constexpr std::array kDrainStates = {
-    DrainState::starting,           DrainState::running,           DrainState::idle,
-    DrainState::standby,            DrainState::retrying,          DrainState::waiting_for_main_db,
-    DrainState::refused_by_main_db, DrainState::waiting_for_redis, DrainState::stalled,
-    DrainState::stopped};
+constexpr std::array kDrainStates = {DrainState::starting,
+                                     DrainState::running,
+                                     DrainState::idle,
+                                     DrainState::standby,
+                                     DrainState::retrying,
+                                     DrainState::waiting_for_main_db,
+                                     DrainState::refused_by_main_db,
+                                     DrainState::waiting_for_redis,
+                                     DrainState::stalled,
+                                     DrainState::stopped};
 constexpr std::array kHealthLevels = {HealthLevel::healthy, HealthLevel::degraded,
                                       HealthLevel::unhealthy};
 
@@ -133,9 +138,9 @@ void add_site(Families& out, const SiteReport& report) {
     out.gauge("opsdb_health_status", "The site's health (1 for the current one)",
               level == report.verdict.level ? 1 : 0, {{"status", std::string(to_string(level))}});
   }
-  out.gauge("opsdb_health_report_age_seconds", "Age of the sampled state health is judged on",
-            std::chrono::duration<double>(std::chrono::system_clock::now() - report.sampled_at)
-                .count());
+  out.gauge(
+      "opsdb_health_report_age_seconds", "Age of the sampled state health is judged on",
+      std::chrono::duration<double>(std::chrono::system_clock::now() - report.sampled_at).count());
   add_reachability(out, "opsdb_local_database_up", "1 when the local database answers",
                    site.local_db.state);
   if (!site.secondary) {
@@ -210,7 +215,8 @@ struct PrometheusMetrics::Impl {
               {{"site", options.site_name},
                {"site_type", options.site_type},
                {"version", options.version}});
-    out.gauge("opsdb_alert_buffer_size_transactions", "ALERT_BUFFER_SIZE: buffered transactions "
+    out.gauge("opsdb_alert_buffer_size_transactions",
+              "ALERT_BUFFER_SIZE: buffered transactions "
               "above which the site is degraded",
               static_cast<double>(options.thresholds.buffer_size));
     out.gauge("opsdb_alert_replication_lag_seconds",
@@ -254,10 +260,10 @@ PrometheusMetrics::PrometheusMetrics(MetricsOptions options)
 
 PrometheusMetrics::~PrometheusMetrics() = default;
 
-void PrometheusMetrics::request_served(std::string_view route, std::string_view method,
-                                       int status, std::chrono::steady_clock::duration took) {
-  const auto cells = impl_->cells(route.empty() ? "unmatched" : route, method_label(method),
-                                  status_class(status));
+void PrometheusMetrics::request_served(std::string_view route, std::string_view method, int status,
+                                       std::chrono::steady_clock::duration took) {
+  const auto cells =
+      impl_->cells(route.empty() ? "unmatched" : route, method_label(method), status_class(status));
   cells.count->Increment();
   cells.duration->Observe(seconds(took));
 }

@@ -510,6 +510,7 @@ void RedisClient::Impl::on_handshake_done(std::uint64_t generation, const Result
   }
   failed_attempts_ = 0;
   backoff_ = options_.reconnect_min;
+  if (options_.on_connected) options_.on_connected();
 }
 
 void RedisClient::Impl::on_connect_timeout(std::uint64_t generation) {

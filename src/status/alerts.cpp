@@ -52,14 +52,15 @@ std::vector<AlertEvent> AlertMonitor::observe(const SiteSnapshot& site,
   const auto local_db = unreachable(site.local_db.state);
   if (!site.secondary) {
     // At the main site the local database is the main database.
-    readings.push_back({"main_database_unreachable", when(local_db), true,
-                        "main database unreachable: writes are refused with 503: " +
-                            site.local_db.last_error,
-                        "main database reachable again"});
+    readings.push_back(
+        {"main_database_unreachable", when(local_db), true,
+         "main database unreachable: writes are refused with 503: " + site.local_db.last_error,
+         "main database reachable again"});
   } else {
     readings.push_back({"local_database_unreachable", when(local_db), true,
                         "local database unreachable: reads and the reference checks of writes "
-                        "fail: " + site.local_db.last_error,
+                        "fail: " +
+                            site.local_db.last_error,
                         "local database reachable again"});
     if (site.redis != DatabaseStatus::State::unknown) {
       readings.push_back({"redis_unreachable", when(unreachable(site.redis)), true,
@@ -74,8 +75,7 @@ std::vector<AlertEvent> AlertMonitor::observe(const SiteSnapshot& site,
          "main database unreachable: writes are buffered here until it is back: " + why,
          "main database reachable again: the buffer drains"});
     if (site.processor) {
-      const bool stopped =
-          !site.processor->running || site.processor->state == DrainState::stalled;
+      const bool stopped = !site.processor->running || site.processor->state == DrainState::stalled;
       readings.push_back({"processor_stopped", when(stopped), true,
                           std::string("background processor ") +
                               (site.processor->running ? "stalled" : "stopped") +
@@ -85,12 +85,12 @@ std::vector<AlertEvent> AlertMonitor::observe(const SiteSnapshot& site,
     if (site.buffer) {
       const auto pending = static_cast<double>(site.buffer->pending);
       const auto limit = static_cast<double>(t.buffer_size);
-      readings.push_back({"buffer_size", above(pending, limit, options_.clear_ratio), false,
-                          whole(pending) + " transactions buffered, above ALERT_BUFFER_SIZE " +
-                              whole(limit) + ": the drain is not keeping up",
-                          whole(pending) + " transactions buffered, back below ALERT_BUFFER_SIZE " +
-                              whole(limit),
-                          pending, limit});
+      readings.push_back(
+          {"buffer_size", above(pending, limit, options_.clear_ratio), false,
+           whole(pending) + " transactions buffered, above ALERT_BUFFER_SIZE " + whole(limit) +
+               ": the drain is not keeping up",
+           whole(pending) + " transactions buffered, back below ALERT_BUFFER_SIZE " + whole(limit),
+           pending, limit});
       const auto failed = static_cast<double>(site.buffer->failed);
       readings.push_back({"failed_transactions", above(failed, 0, 0), true,
                           whole(failed) + " failed transaction(s) in the dead-letter queue await "
@@ -104,7 +104,8 @@ std::vector<AlertEvent> AlertMonitor::observe(const SiteSnapshot& site,
       readings.push_back({"replication_lag", above(lag, limit, options_.clear_ratio), false,
                           "the local replica is " + whole(lag) + " s (" + bytes +
                               " bytes) behind the writes applied on the main database, above "
-                              "ALERT_REPLICATION_LAG " + whole(limit) + " s",
+                              "ALERT_REPLICATION_LAG " +
+                              whole(limit) + " s",
                           "replication lag back to " + whole(lag) + " s", lag, limit});
     }
   }
@@ -132,12 +133,9 @@ std::optional<AlertEvent> AlertMonitor::step(const Reading& reading,
   if (now - *state.changing_since < options_.hold) return std::nullopt;
   state.firing = !state.firing;
   state.changing_since.reset();
-  return AlertEvent{reading.name,
-                    state.firing,
-                    reading.critical,
-                    state.firing ? reading.when_firing : reading.when_cleared,
-                    reading.value,
-                    reading.threshold};
+  return AlertEvent{reading.name,     state.firing,
+                    reading.critical, state.firing ? reading.when_firing : reading.when_cleared,
+                    reading.value,    reading.threshold};
 }
 
 std::vector<std::string> AlertMonitor::firing() const {

@@ -12,9 +12,9 @@ void log_alert(const AlertEvent& event) {
   if (event.value) fields["value"] = *event.value;
   if (event.threshold) fields["threshold"] = *event.threshold;
   const auto level = event.critical && event.firing ? LogLevel::error : LogLevel::warn;
-  log_with_fields(level, fields,
-                  "alert " + event.alert + (event.firing ? " firing: " : " cleared: ") +
-                      event.message);
+  log_with_fields(
+      level, fields,
+      "alert " + event.alert + (event.firing ? " firing: " : " cleared: ") + event.message);
 }
 
 std::string first_line(const std::string& text) {
@@ -24,10 +24,7 @@ std::string first_line(const std::string& text) {
 }  // namespace
 
 SiteMonitor::SiteMonitor(SiteSources sources, AlertOptions alerts, const Clock& clock)
-    : sources_(std::move(sources)),
-      thresholds_(alerts.thresholds),
-      clock_(clock),
-      alerts_(alerts) {
+    : sources_(std::move(sources)), thresholds_(alerts.thresholds), clock_(clock), alerts_(alerts) {
   report_.site.secondary = sources_.buffer != nullptr;
 }
 
@@ -35,8 +32,8 @@ void SiteMonitor::sample() {
   if (!probing_.exchange(true)) {
     sources_.local_db.probe([this](Status result) {
       std::lock_guard lock(mutex_);
-      local_db_.state = result.ok() ? DatabaseStatus::State::reachable
-                                     : DatabaseStatus::State::unreachable;
+      local_db_.state =
+          result.ok() ? DatabaseStatus::State::reachable : DatabaseStatus::State::unreachable;
       local_db_.last_error = result.ok() ? "" : first_line(result.error().message);
       local_db_.last_check = clock_.now();
       probing_ = false;

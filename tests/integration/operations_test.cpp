@@ -76,9 +76,7 @@ class OperationsTest : public SecondarySiteFixture {
     return r.json();
   }
 
-  json tx_status(const std::string& tx) {
-    return http_get(port(), "/transactions/" + tx).json();
-  }
+  json tx_status(const std::string& tx) { return http_get(port(), "/transactions/" + tx).json(); }
 
   bool wait_applied(const std::string& tx, Millis limit = 15s) {
     return wait_until([&] { return applied_state(tx_status(tx)); }, limit, 20ms);
@@ -135,16 +133,15 @@ TEST_F(OperationsFaultTest, DegradedWhileTheMainDatabaseIsStoppedAndWritesStillA
             "healthy");
   ASSERT_EQ(stop_main(), 0);
   const auto w = write_start();
-  auto h = health_when([](const json& d) { return d.value("main_database", "") == "unreachable"; },
-                       20s);
+  auto h =
+      health_when([](const json& d) { return d.value("main_database", "") == "unreachable"; }, 20s);
   EXPECT_EQ(h["status"], "degraded") << h.dump();
   EXPECT_TRUE(has_problem(h, "main database unreachable")) << h.dump();
   EXPECT_EQ(health_response().status, 200) << "degraded is not unhealthy";
   EXPECT_GE(h["transaction_buffer"]["size"].get<int>(), 1) << h.dump();
   EXPECT_EQ(write_start().value("status", ""), "buffered") << "writes go on being buffered";
   EXPECT_TRUE(wait_until(
-      [&] { return count_in(server_->log(), "alert main_database_unreachable firing") == 1; },
-      5s))
+      [&] { return count_in(server_->log(), "alert main_database_unreachable firing") == 1; }, 5s))
       << server_->log();
 
   ASSERT_EQ(start_main(), 0);
@@ -152,8 +149,7 @@ TEST_F(OperationsFaultTest, DegradedWhileTheMainDatabaseIsStoppedAndWritesStillA
   h = health_when([](const json& d) { return d.value("status", "") == "healthy"; }, 20s);
   EXPECT_EQ(h["status"], "healthy") << h.dump();
   EXPECT_TRUE(wait_until(
-      [&] { return count_in(server_->log(), "alert main_database_unreachable cleared") == 1; },
-      5s))
+      [&] { return count_in(server_->log(), "alert main_database_unreachable cleared") == 1; }, 5s))
       << server_->log();
   EXPECT_EQ(count_in(server_->log(), "alert main_database_unreachable firing"), 1u);
 }
@@ -174,8 +170,8 @@ TEST_F(OperationsTest, ADeadLetterMakesTheSiteDegradedUntilItIsResolved) {
   auto second = http_json(port(), "POST", "/raw_data_files/", file).json();
   const std::string bad_tx = second["transaction_id"];
 
-  auto h = health_when([](const json& d) { return d["transaction_buffer"].value("failed", 0) == 1; },
-                       20s);
+  auto h = health_when(
+      [](const json& d) { return d["transaction_buffer"].value("failed", 0) == 1; }, 20s);
   EXPECT_EQ(h["status"], "degraded") << h.dump();
   EXPECT_TRUE(has_problem(h, "failed transactions await an operator")) << h.dump();
   EXPECT_TRUE(wait_until(
@@ -201,8 +197,8 @@ TEST_F(OperationsFaultTest, ABufferAboveALowThresholdDegradesAndAlertsOnceEachWa
   auto h = health_when([](const json& d) { return d["transaction_buffer"].value("size", 0) == 5; });
   EXPECT_EQ(h["status"], "degraded") << h.dump();
   EXPECT_TRUE(has_problem(h, "transaction buffer above 3")) << h.dump();
-  ASSERT_TRUE(wait_until(
-      [&] { return count_in(server_->log(), "alert buffer_size firing") == 1; }, 5s))
+  ASSERT_TRUE(
+      wait_until([&] { return count_in(server_->log(), "alert buffer_size firing") == 1; }, 5s))
       << server_->log();
   // The buffer stays above the threshold and grows: many samples, no second line.
   for (int i = 0; i < 3; ++i) last_tx = write_start()["transaction_id"];
@@ -214,8 +210,8 @@ TEST_F(OperationsFaultTest, ABufferAboveALowThresholdDegradesAndAlertsOnceEachWa
   ASSERT_TRUE(wait_applied(last_tx, 30s));
   h = health_when([](const json& d) { return d.value("status", "") == "healthy"; }, 20s);
   EXPECT_EQ(h["transaction_buffer"]["size"], 0) << h.dump();
-  ASSERT_TRUE(wait_until(
-      [&] { return count_in(server_->log(), "alert buffer_size cleared") == 1; }, 5s))
+  ASSERT_TRUE(
+      wait_until([&] { return count_in(server_->log(), "alert buffer_size cleared") == 1; }, 5s))
       << server_->log();
   std::this_thread::sleep_for(1s);
   EXPECT_EQ(count_in(server_->log(), "alert buffer_size firing"), 1u);

@@ -1,11 +1,11 @@
+#include "opsdb/status/alerts.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include "opsdb/status/alerts.hpp"
 
 namespace opsdb {
 namespace {
@@ -134,15 +134,14 @@ TEST(Alerts, EveryConditionFiresOnceAndClearsOnce) {
          s.buffer.reset();
        },
        true},
-      {"local_database_unreachable",
-       [](SiteSnapshot& s) { s.local_db.state = State::unreachable; }, true},
+      {"local_database_unreachable", [](SiteSnapshot& s) { s.local_db.state = State::unreachable; },
+       true},
   };
   for (const auto& c : cases) {
     AlertSequence seq(no_hold(1000));
     seq.feed([](SiteSnapshot&) {}, 3);
     seq.feed(c.cause, 10);
-    ASSERT_EQ(seq.events(), std::vector<std::string>{std::string(c.alert) + " firing"})
-        << c.alert;
+    ASSERT_EQ(seq.events(), std::vector<std::string>{std::string(c.alert) + " firing"}) << c.alert;
     EXPECT_EQ(seq.last().critical, c.critical) << c.alert;
     EXPECT_EQ(seq.monitor().firing(), std::vector<std::string>{c.alert});
     seq.feed([](SiteSnapshot&) {}, 10);

@@ -508,6 +508,40 @@ TEST_F(HttpServerTest, MalformedRequestIs400AndConnectionCloses) {
   EXPECT_EQ(client.wait_closed(), asio::error::eof);
 }
 
+TEST_F(HttpServerTest, EveryAnsweredRequestIsReportedWithItsRoutePatternNotItsPath) {
+  struct Seen {
+    std::string route, method;
+    int status;
+    bool operator==(const Seen&) const = default;
+  };
+  std::mutex mutex;
+  std::vector<Seen> seen;
+  add("GET", "/units/{id}", reply_with(200, "unit"));
+  auto options = test_options();
+  options.on_request = [&](const RequestRecord& r) {
+    EXPECT_GE(r.took.count(), 0);
+    std::lock_guard lock(mutex);
+    seen.push_back({std::string(r.route), std::string(r.method), r.status});
+  };
+  start(options);
+  Client client(port());
+  EXPECT_EQ(client.get("/units/42").result_int(), 200);
+  EXPECT_EQ(client.get("/units/7").result_int(), 200);
+  EXPECT_EQ(client.get("/missing/42").result_int(), 404);
+  client.send_raw("DELETE /units/42 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(client.read_response().result_int(), 405);
+  Client broken(port());
+  broken.send_raw("GET /units/42 HTTP/1.1\r\nHost: x\r\nBroken Header\r\n\r\n");
+  EXPECT_EQ(broken.read_response().result_int(), 400);
+
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(seen, (std::vector<Seen>{{"/units/{id}", "GET", 200},
+                                     {"/units/{id}", "GET", 200},
+                                     {"", "GET", 404},
+                                     {"", "DELETE", 405},
+                                     {"", "GET", 400}}));
+}
+
 TEST_F(HttpServerTest, GarbageInsteadOfRequestLineIs400) {
   start();
   Client client(port());

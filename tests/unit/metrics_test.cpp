@@ -30,11 +30,31 @@ TEST(PrometheusMetricsTest, RequestsAreCountedByRoutePatternMethodAndStatusClass
   m.request_served("/executed_obs_units/{id}", "GET", 404, 1ms);
   m.request_served("/executed_obs_units/start", "POST", 201, 300us);
   const auto text = m.render(SiteReport{});
-  EXPECT_EQ(sample(text, R"(opsdb_http_requests_total{method="GET",route="/executed_obs_units/{id}",status_class="2xx"})"), 3);
-  EXPECT_EQ(sample(text, R"(opsdb_http_requests_total{method="GET",route="/executed_obs_units/{id}",status_class="4xx"})"), 1);
-  EXPECT_EQ(sample(text, R"(opsdb_http_request_duration_seconds_count{method="POST",route="/executed_obs_units/start",status_class="2xx"})"), 1);
-  EXPECT_EQ(sample(text, R"(opsdb_http_request_duration_seconds_bucket{method="POST",route="/executed_obs_units/start",status_class="2xx",le="0.0005"})"), 1);
-  EXPECT_EQ(sample(text, R"(opsdb_http_request_duration_seconds_bucket{method="POST",route="/executed_obs_units/start",status_class="2xx",le="0.00025"})"), 0);
+  EXPECT_EQ(
+      sample(
+          text,
+          R"(opsdb_http_requests_total{method="GET",route="/executed_obs_units/{id}",status_class="2xx"})"),
+      3);
+  EXPECT_EQ(
+      sample(
+          text,
+          R"(opsdb_http_requests_total{method="GET",route="/executed_obs_units/{id}",status_class="4xx"})"),
+      1);
+  EXPECT_EQ(
+      sample(
+          text,
+          R"(opsdb_http_request_duration_seconds_count{method="POST",route="/executed_obs_units/start",status_class="2xx"})"),
+      1);
+  EXPECT_EQ(
+      sample(
+          text,
+          R"(opsdb_http_request_duration_seconds_bucket{method="POST",route="/executed_obs_units/start",status_class="2xx",le="0.0005"})"),
+      1);
+  EXPECT_EQ(
+      sample(
+          text,
+          R"(opsdb_http_request_duration_seconds_bucket{method="POST",route="/executed_obs_units/start",status_class="2xx",le="0.00025"})"),
+      0);
 }
 
 TEST(PrometheusMetricsTest, WhatClientsMakeUpNeverBecomesALabel) {
@@ -44,8 +64,14 @@ TEST(PrometheusMetricsTest, WhatClientsMakeUpNeverBecomesALabel) {
   m.request_served("", "BREW", 405, 1ms);
   m.request_served("", "X-INVENTED-1", 405, 1ms);
   const auto text = m.render(SiteReport{});
-  EXPECT_EQ(sample(text, R"(opsdb_http_requests_total{method="GET",route="unmatched",status_class="4xx"})"), 1);
-  EXPECT_EQ(sample(text, R"(opsdb_http_requests_total{method="other",route="unmatched",status_class="4xx"})"), 2);
+  EXPECT_EQ(
+      sample(text,
+             R"(opsdb_http_requests_total{method="GET",route="unmatched",status_class="4xx"})"),
+      1);
+  EXPECT_EQ(
+      sample(text,
+             R"(opsdb_http_requests_total{method="other",route="unmatched",status_class="4xx"})"),
+      2);
   EXPECT_EQ(text.find("BREW"), std::string::npos);
   EXPECT_EQ(text.find("INVENTED"), std::string::npos);
 }
@@ -56,14 +82,19 @@ TEST(PrometheusMetricsTest, TheSiteIsRenderedFromTheReport) {
   report.site.secondary = true;
   report.site.local_db.state = DatabaseStatus::State::reachable;
   report.site.redis = DatabaseStatus::State::reachable;
-  report.site.buffer = BufferStats{.pending = 42, .failed = 2, .awaiting_replication = 7,
-                                   .oldest_pending_seconds = 12.5, .size_mb = 1};
+  report.site.buffer = BufferStats{.pending = 42,
+                                   .failed = 2,
+                                   .awaiting_replication = 7,
+                                   .oldest_pending_seconds = 12.5,
+                                   .size_mb = 1};
   report.site.processor = ProcessorSnapshot{};
   report.site.processor->state = DrainState::waiting_for_main_db;
   report.site.processor->running = true;
   report.site.processor->transactions_processed = 1234;
   report.site.processor->dead_lettered = 2;
-  report.site.lag = ReplicationLag{.seconds = 3.5, .bytes = 4096};
+  report.site.lag = ReplicationLag{};
+  report.site.lag->seconds = 3.5;
+  report.site.lag->bytes = 4096;
   report.verdict.level = HealthLevel::degraded;
   m.batch_applied(100, 40ms);
   const auto text = m.render(report);
@@ -89,7 +120,9 @@ TEST(PrometheusMetricsTest, TheSiteIsRenderedFromTheReport) {
   EXPECT_EQ(sample(text, "opsdb_drain_batch_transactions_sum"), 100);
   EXPECT_EQ(sample(text, "opsdb_alert_buffer_size_transactions"), 1000);
   EXPECT_EQ(sample(text, "opsdb_alert_replication_lag_seconds"), 300);
-  EXPECT_EQ(sample(text, R"(opsdb_build_info{site="observatory",site_type="secondary",version="1.2.3"})"), 1);
+  EXPECT_EQ(
+      sample(text, R"(opsdb_build_info{site="observatory",site_type="secondary",version="1.2.3"})"),
+      1);
 }
 
 TEST(PrometheusMetricsTest, WhatIsNotKnownIsNoSeriesRatherThanAGuess) {

@@ -1,3 +1,5 @@
+#include "opsdb/status/site_monitor.hpp"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -5,7 +7,6 @@
 #include <vector>
 
 #include "opsdb/core/clock.hpp"
-#include "opsdb/status/site_monitor.hpp"
 #include "support/log_capture.hpp"
 
 namespace opsdb {
@@ -112,7 +113,8 @@ TEST_F(SiteMonitorTest, AlertsAreLoggedOnceWithTheirFieldsInJsonLines) {
   test::LogCapture log(LogFormat::json);
   auto& m = monitor();
   probe_.pending = nullptr;
-  buffer_.figures = BufferStats{.pending = 25};
+  buffer_.figures = BufferStats{};
+  buffer_.figures->pending = 25;
   for (int i = 0; i < 5; ++i) {
     m.sample();
     if (probe_.pending) probe_.answer(Result<void>{});
@@ -131,7 +133,7 @@ TEST_F(SiteMonitorTest, AlertsAreLoggedOnceWithTheirFieldsInJsonLines) {
   EXPECT_EQ(line["threshold"], 10);
   EXPECT_EQ(m.report().alerts, std::vector<std::string>{"buffer_size"});
 
-  buffer_.figures = BufferStats{.pending = 0};
+  buffer_.figures = BufferStats{};
   for (int i = 0; i < 5; ++i) m.sample();
   EXPECT_EQ(log.count("alert buffer_size cleared"), 1u);
   EXPECT_EQ(log.count("alert buffer_size firing"), 1u);
@@ -141,7 +143,8 @@ TEST_F(SiteMonitorTest, AlertsAreLoggedOnceWithTheirFieldsInJsonLines) {
 TEST_F(SiteMonitorTest, TextLinesCarryTheFieldsAsKeyValues) {
   test::LogCapture log(LogFormat::text);
   auto& m = monitor();
-  buffer_.figures = BufferStats{.failed = 2};
+  buffer_.figures = BufferStats{};
+  buffer_.figures->failed = 2;
   m.sample();
   ASSERT_EQ(log.count("alert failed_transactions firing"), 1u);
   EXPECT_EQ(log.count("alert=failed_transactions alert_state=firing severity=critical"), 1u)

@@ -4,10 +4,10 @@
 #include <memory>
 #include <optional>
 
+#include "opsdb/api/error_mapping.hpp"
 #include "opsdb/api/write_sink.hpp"
 #include "opsdb/config/config.hpp"
 #include "opsdb/http/router.hpp"
-#include "opsdb/api/error_mapping.hpp"
 #include "opsdb/query/smart_query.hpp"
 #include "opsdb/status/metrics.hpp"
 #include "opsdb/status/site_monitor.hpp"
@@ -22,8 +22,8 @@ namespace opsdb {
 struct ApiServices {
   const Config& config;
   const TransactionBuilder& builder;
-  WriteSink& writes;  // critical endpoints
-  SmartQuery& reads;  // read endpoints
+  WriteSink& writes;           // critical endpoints
+  SmartQuery& reads;           // read endpoints
   const SiteMonitor& monitor;  // the site as last sampled: /health, /metrics
   ReferenceCheck& references;  // refuses writes naming reference data that does not exist
   const Metrics& metrics;      // GET /metrics

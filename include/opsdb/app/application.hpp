@@ -1,8 +1,8 @@
 #pragma once
 
-#include "opsdb/config/config.hpp"
-
 #include <string_view>
+
+#include "opsdb/config/config.hpp"
 
 namespace opsdb {
 

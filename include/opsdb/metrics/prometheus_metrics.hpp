@@ -38,8 +38,7 @@ class PrometheusMetrics final : public Metrics {
 
   void request_served(std::string_view route, std::string_view method, int status,
                       std::chrono::steady_clock::duration took) override;
-  void batch_applied(std::size_t transactions,
-                     std::chrono::steady_clock::duration took) override;
+  void batch_applied(std::size_t transactions, std::chrono::steady_clock::duration took) override;
   std::string render(const SiteReport& report) const override;
   std::string_view content_type() const override;
 

@@ -27,6 +27,9 @@ struct RedisOptions {
   /// Delay before a retry after a failed attempt; doubles per failure up to `reconnect_max`.
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{5'000};
+  /// Called on the client's thread each time a connection is ready (the first one and every
+  /// reconnect), so that whoever reports on Redis need not wait for its next look. Must be quick.
+  std::function<void()> on_connected{};
 };
 
 /// One Redis reply, copied out of hiredis (a plain value: safe to keep and move anywhere).

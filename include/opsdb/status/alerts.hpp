@@ -54,8 +54,7 @@ class AlertMonitor {
   };
   struct Reading;
 
-  std::optional<AlertEvent> step(const Reading& reading,
-                                 std::chrono::system_clock::time_point now);
+  std::optional<AlertEvent> step(const Reading& reading, std::chrono::system_clock::time_point now);
 
   AlertOptions options_;
   std::vector<std::pair<std::string, State>> states_;

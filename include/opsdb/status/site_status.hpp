@@ -37,13 +37,13 @@ struct ProcessorSnapshot {
   std::uint64_t transactions_processed = 0;
   std::uint64_t failed_attempts = 0;
   std::uint64_t dead_lettered = 0;
-  double success_rate = 1.0;          // processed / (processed + failed attempts)
-  double processing_rate = 0;         // transactions per second over the last minute
+  double success_rate = 1.0;   // processed / (processed + failed attempts)
+  double processing_rate = 0;  // transactions per second over the last minute
   double average_execution_time_ms = 0;
-  std::string last_error;             // empty when none
-  std::uint64_t step_errors = 0;      // steps that failed with an exception (then recovered)
-  std::size_t batch_limit = 0;        // transactions per batch now (shrinks after failures)
-  std::optional<Lsn> last_commit_lsn; // where the main database was after the last batch
+  std::string last_error;              // empty when none
+  std::uint64_t step_errors = 0;       // steps that failed with an exception (then recovered)
+  std::size_t batch_limit = 0;         // transactions per batch now (shrinks after failures)
+  std::optional<Lsn> last_commit_lsn;  // where the main database was after the last batch
 };
 
 /// The buffer's figures at one moment.
@@ -62,9 +62,9 @@ struct ReplicationStatus {
   /// position and when it was applied. None when nothing awaits replication.
   std::optional<Lsn> oldest_awaiting_lsn;
   std::optional<std::chrono::system_clock::time_point> oldest_awaiting_since;
-  bool stalled = false;            // applied writes have not replicated within LSN_TIMEOUT
-  bool loop_stalled = false;       // the tracker's own loop finished no step for too long
-  std::uint64_t step_errors = 0;   // steps that failed with an exception (then recovered)
+  bool stalled = false;           // applied writes have not replicated within LSN_TIMEOUT
+  bool loop_stalled = false;      // the tracker's own loop finished no step for too long
+  std::uint64_t step_errors = 0;  // steps that failed with an exception (then recovered)
 };
 
 /// Reachability of a database, from periodic probes.
@@ -105,8 +105,8 @@ struct SiteSnapshot {
 std::optional<bool> main_database_reachable(const SiteSnapshot& site);
 
 struct HealthThresholds {
-  std::int64_t buffer_size = 1000;               // ALERT_BUFFER_SIZE
-  std::chrono::seconds replication_lag{300};     // ALERT_REPLICATION_LAG
+  std::int64_t buffer_size = 1000;            // ALERT_BUFFER_SIZE
+  std::chrono::seconds replication_lag{300};  // ALERT_REPLICATION_LAG
 };
 
 enum class HealthLevel { healthy, degraded, unhealthy };
