@@ -236,6 +236,21 @@ struct SecondarySite {
   std::thread drain_thread;  // runs drain_io
 };
 
+// What /health, /metrics and the alerts look at: the local database, and at a secondary site
+// the buffer, the drain and the LSN tracker.
+SiteSources site_sources(const Config& config, DatabaseProbe& local_db, SecondarySite* site) {
+  SiteSources sources{local_db};
+  if (site == nullptr) return sources;
+  sources.buffer = &site->inspector;
+  sources.processor = [site] { return site->processor.snapshot(); };
+  if (config.lsn_tracking_enabled) {
+    sources.replication = [site]() -> std::optional<ReplicationStatus> {
+      return site->lsn.snapshot();
+    };
+  }
+  return sources;
+}
+
 }  // namespace
 
 std::string_view version() {
@@ -273,25 +288,15 @@ int serve(const Config& config) {
   SmartQuery smart_query(read_store, site ? &site->buffered_records : nullptr);
 
   const HealthThresholds thresholds{config.alert_buffer_size, config.alert_replication_lag};
-  SiteSources sources{probe};
-  if (site) {
-    sources.buffer = &site->inspector;
-    sources.processor = [&site] { return site->processor.snapshot(); };
-    if (config.lsn_tracking_enabled) {
-      sources.replication = [&site]() -> std::optional<ReplicationStatus> {
-        return site->lsn.snapshot();
-      };
-    }
-  }
-  SiteMonitor monitor(std::move(sources), AlertOptions{thresholds, config.alert_hold}, clock);
-  // Redis back (or up for the first time): /health need not wait for the next sample to say so.
-  if (site)
-    site->on_redis_connected = [&io, &monitor] {
-      asio::post(io, [&monitor] { monitor.sample(); });
-    };
+  SiteMonitor monitor(site_sources(config, probe, site.get()),
+                      AlertOptions{thresholds, config.alert_hold}, clock);
   PrometheusMetrics metrics(
       {std::string(version()), config.site_name, to_string(config.site_type), thresholds});
   if (site) {
+    // Redis back (or up for the first time): /health need not wait for the next sample.
+    site->on_redis_connected = [&io, &monitor] {
+      asio::post(io, [&monitor] { monitor.sample(); });
+    };
     site->processor.observe_batches(
         [&metrics](std::size_t transactions, std::chrono::steady_clock::duration took) {
           metrics.batch_applied(transactions, took);
