@@ -11,13 +11,18 @@
 namespace opsdb {
 namespace {
 
+// JSON text of a value; bytes that are not UTF-8 are replaced rather than thrown on.
+std::string json_text(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 // `%j`: the message as a JSON string body, so every line stays valid JSON whatever it says.
 class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&,
               spdlog::memory_buf_t& dest) override {
-    std::string escaped = nlohmann::json(std::string(msg.payload.data(), msg.payload.size()))
-                              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    const std::string escaped =
+        json_text(nlohmann::json(std::string(msg.payload.data(), msg.payload.size())));
     dest.append(escaped.data() + 1, escaped.data() + escaped.size() - 1);
   }
   std::unique_ptr<custom_flag_formatter> clone() const override {
@@ -25,41 +30,29 @@ class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
   }
 };
 
-// `%F` in JSON lines: the line's fields (log_with_fields) as more keys of the object.
-class JsonFields final : public spdlog::custom_flag_formatter {
+// `%F`: the line's fields (log_with_fields). In JSON lines more keys of the object, in text lines
+// " key=value" after the message.
+class LineFields final : public spdlog::custom_flag_formatter {
  public:
+  explicit LineFields(LogFormat format) : format_(format) {}
   void format(const spdlog::details::log_msg&, const std::tm&,
               spdlog::memory_buf_t& dest) override {
     const nlohmann::json* fields = current_log_fields();
     if (fields == nullptr || !fields->is_object()) return;
     for (const auto& [key, value] : fields->items()) {
       const std::string entry =
-          "," + nlohmann::json(key).dump() + ":" +
-          value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+          format_ == LogFormat::json
+              ? "," + json_text(key) + ":" + json_text(value)
+              : " " + key + "=" + (value.is_string() ? value.get<std::string>() : json_text(value));
       dest.append(entry.data(), entry.data() + entry.size());
     }
   }
   std::unique_ptr<custom_flag_formatter> clone() const override {
-    return std::make_unique<JsonFields>();
+    return std::make_unique<LineFields>(format_);
   }
-};
 
-// `%F` in text lines: the line's fields as " key=value" after the message.
-class TextFields final : public spdlog::custom_flag_formatter {
- public:
-  void format(const spdlog::details::log_msg&, const std::tm&,
-              spdlog::memory_buf_t& dest) override {
-    const nlohmann::json* fields = current_log_fields();
-    if (fields == nullptr || !fields->is_object()) return;
-    for (const auto& [key, value] : fields->items()) {
-      const std::string entry =
-          " " + key + "=" + (value.is_string() ? value.get<std::string>() : value.dump());
-      dest.append(entry.data(), entry.data() + entry.size());
-    }
-  }
-  std::unique_ptr<custom_flag_formatter> clone() const override {
-    return std::make_unique<TextFields>();
-  }
+ private:
+  LogFormat format_;
 };
 
 }  // namespace
@@ -67,10 +60,13 @@ class TextFields final : public spdlog::custom_flag_formatter {
 std::unique_ptr<spdlog::formatter> log_formatter(LogFormat format) {
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
   if (format == LogFormat::json) {
-    formatter->add_flag<JsonEscapedMessage>('j').add_flag<JsonFields>('F').set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","thread":%t,"message":"%j"%F})");
+    formatter->add_flag<JsonEscapedMessage>('j')
+        .add_flag<LineFields>('F', format)
+        .set_pattern(
+            R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","thread":%t,"message":"%j"%F})");
   } else {
-    formatter->add_flag<TextFields>('F').set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%-5l%$ [%t] %v%F");
+    formatter->add_flag<LineFields>('F', format)
+        .set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%-5l%$ [%t] %v%F");
   }
   return formatter;
 }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "support/site_snapshots.hpp"
+
 namespace opsdb {
 namespace {
 
@@ -14,18 +16,7 @@ using namespace std::chrono_literals;
 using State = DatabaseStatus::State;
 using TimePoint = std::chrono::system_clock::time_point;
 
-SiteSnapshot fine_secondary() {
-  SiteSnapshot site;
-  site.secondary = true;
-  site.local_db.state = State::reachable;
-  site.redis = State::reachable;
-  site.buffer = BufferStats{};
-  site.processor = ProcessorSnapshot{};
-  site.processor->state = DrainState::idle;
-  site.processor->running = true;
-  site.lag = ReplicationLag{};
-  return site;
-}
+using test::fine_secondary;
 
 // Feeds one snapshot per second and records every event as "name firing|cleared".
 class AlertSequence {

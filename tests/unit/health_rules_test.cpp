@@ -5,26 +5,14 @@
 #include <vector>
 
 #include "opsdb/status/site_status.hpp"
+#include "support/site_snapshots.hpp"
 
 namespace opsdb {
 namespace {
 
 using State = DatabaseStatus::State;
 
-// A secondary site where everything is fine; each case changes what it is about.
-SiteSnapshot fine_secondary() {
-  SiteSnapshot site;
-  site.secondary = true;
-  site.local_db.state = State::reachable;
-  site.redis = State::reachable;
-  site.buffer = BufferStats{};
-  site.processor = ProcessorSnapshot{};
-  site.processor->state = DrainState::idle;
-  site.processor->running = true;
-  site.replication = ReplicationStatus{};
-  site.lag = ReplicationLag{};
-  return site;
-}
+using test::fine_secondary;
 
 struct Case {
   const char* name;

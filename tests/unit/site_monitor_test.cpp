@@ -112,7 +112,6 @@ TEST_F(SiteMonitorTest, TheReportCarriesTheLagAsOfItsSample) {
 TEST_F(SiteMonitorTest, AlertsAreLoggedOnceWithTheirFieldsInJsonLines) {
   test::LogCapture log(LogFormat::json);
   auto& m = monitor();
-  probe_.pending = nullptr;
   buffer_.figures = BufferStats{};
   buffer_.figures->pending = 25;
   for (int i = 0; i < 5; ++i) {
