@@ -68,6 +68,8 @@ BIN=$BUILD/ops-db-api
 HELLO=$BUILD/bench/hello_server
 OUT=$BUILD/bench-results/$(date -u +%Y%m%dT%H%M%SZ)
 PY=/usr/bin/python3
+# Signs the JWTs of the authentication runs; the API server gets it as SECRET_KEY.
+BENCH_SECRET=bench-secret-of-at-least-thirty-two-bytes
 [[ -x $PY ]] || PY=python3
 
 say() { printf '\n== %s\n' "$*"; }
@@ -237,7 +239,7 @@ start_api() {
   shift 2
   (cd "$OUT" && exec env SITE_TYPE=secondary SITE_NAME=$SITE HTTP_ADDRESS=127.0.0.1 \
     HTTP_PORT="$API_PORT" HTTP_THREADS="$THREADS" LOG_LEVEL="$LOG_LEVEL_API" \
-    MAIN_DB_PORT="$main_port" "$@" "$BIN" serve) >"$OUT/api-$name.log" 2>&1 &
+    MAIN_DB_PORT="$main_port" SECRET_KEY="$BENCH_SECRET" "$@" "$BIN" serve) >"$OUT/api-$name.log" 2>&1 &
   API_PID=$!
   STARTED+=("$API_PID")
   wait_http "$API_PORT" "$API_PID"
@@ -487,6 +489,26 @@ boost "$(head -n1 "$STACK_REDIS_PID_FILE")"
 boost_main
 "$BIN" migrate >>"$OUT/stack.log" 2>&1 || die "migrate failed (see $OUT/stack.log)"
 "$BIN" seed-demo >>"$OUT/stack.log" 2>&1 || die "seed-demo failed (see $OUT/stack.log)"
+# Every request to the API carries an observer's token, as a client's does (wrk.lua sends
+# BENCH_AUTH); the server verifies it on the replica, so it must be there before the first run.
+TOKEN=$("$BIN" token create --user bench --role observer --name bench 2>>"$OUT/stack.log") ||
+  die "token create failed (see $OUT/stack.log)"
+export BENCH_AUTH="Bearer $TOKEN"
+for ((i = 0; i < 100; i++)); do
+  [[ $(scripts/stack.sh psql replica -At -c "SELECT count(*) FROM api_token WHERE prefix = '${TOKEN:14:12}'" 2>>"$OUT/stack.log") == 1 ]] && break
+  sleep 0.1
+done
+# An HS256 JWT for the same user, signed as a client would sign it.
+JWT=$("$PY" - "$BENCH_SECRET" <<'PYEOF'
+import base64, hashlib, hmac, json, sys, time
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+body = b64(json.dumps({"sub": "bench", "exp": int(time.time()) + 7200}).encode())
+mac = hmac.new(sys.argv[1].encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+print(f"{head}.{body}.{b64(mac)}")
+PYEOF
+)
 clean_keys
 
 {
@@ -539,6 +561,18 @@ run_wrk down-lat 1 1 "$DURATION" "http://127.0.0.1:$API_PORT$WRITE_PATH" BENCH_B
 run_wrk down-tput 2 32 "$DURATION" "http://127.0.0.1:$API_PORT$WRITE_PATH" BENCH_BODY="$BODY"
 stop_api
 
+say "what authentication adds: GET /auth/me with an API token and with a JWT, against the open GET /health (main down)"
+start_api auth "$MAIN_DB_PORT"
+run_wrk auth-open 1 1 "$DURATION" "http://127.0.0.1:$API_PORT/health"
+run_wrk auth-token 1 1 "$DURATION" "http://127.0.0.1:$API_PORT/auth/me"
+run_wrk auth-jwt 1 1 "$DURATION" "http://127.0.0.1:$API_PORT/auth/me" BENCH_AUTH="Bearer $JWT"
+stop_api
+"$BUILD/bench/auth_check_bench" --benchmark_min_time=1 --benchmark_format=csv \
+  >"$OUT/auth-check.csv" 2>>"$OUT/stack.log" || die "auth_check_bench failed"
+R[auth-check.token_ns]=$(awk -F, '/BM_ApiToken/ { printf "%.0f", $4 }' "$OUT/auth-check.csv")
+R[auth-check.jwt_ns]=$(awk -F, '/BM_Jwt/ { printf "%.0f", $4 }' "$OUT/auth-check.csv")
+note "verifier, cached credential, CPU per check: API token ${R[auth-check.token_ns]} ns, JWT ${R[auth-check.jwt_ns]} ns"
+
 say "health and buffer-stats with a backlog of $BACKLOG_N (main down)"
 start_api backlog "$MAIN_DB_PORT"
 fill "$BACKLOG_N"
@@ -568,7 +602,8 @@ reads() {
   local name=$1 id
   FILL_UNITS=$READS_UNITS fill "$2"
   R[$name.n]=$FILLED
-  id=$(curl -s --max-time 5 "http://127.0.0.1:$API_PORT/executed_obs_units?obs_unit_id=$READS_UNIT&limit=1" |
+  id=$(curl -s --max-time 5 -H "Authorization: $BENCH_AUTH" \
+    "http://127.0.0.1:$API_PORT/executed_obs_units?obs_unit_id=$READS_UNIT&limit=1" |
     sed -n 's/.*"items":\[{[^]]*"id":"\([0-9a-f-]*\)".*/\1/p')
   [[ -n $id ]] || die "no buffered observation of obs unit $READS_UNIT found"
   run_wrk "$name-list" 1 1 5 \
@@ -629,6 +664,8 @@ table() {
     echo "| buffered write, 1 client, $label: p50 | $p50 ms | ≤ 0.2 ms | $(ratio "$p50" 0.2) × target; FastAPI 0.51 ms / this = $(ratio 0.51 "$p50") ×; this / Redis RTT = $(ratio "$p50" "${R[redis.p50_ms]}") × | $(verdict "$(le "$p50" 0.2)") |"
     echo "| buffered write, 1 client, $label: p99 | $p99 ms | ≤ 0.5 ms | $(ratio "$p99" 0.5) × target; FastAPI 0.94 ms / this = $(ratio 0.94 "$p99") × | $(verdict "$(le "$p99" 0.5)") |"
   done
+  echo "| authentication, 1 client, p50: GET /auth/me with an API token / with a JWT / open GET /health | $(ms "${R[auth-token.p50_us]}") / $(ms "${R[auth-jwt.p50_us]}") / $(ms "${R[auth-open.p50_us]}") ms | | token − open: $(awk -v a="${R[auth-token.p50_us]}" -v b="${R[auth-open.p50_us]}" 'BEGIN { printf "%+.1f", a - b }') µs | |"
+  echo "| verifier CPU per request, cached: API token / JWT | ${R[auth-check.token_ns]} / ${R[auth-check.jwt_ns]} ns | | | |"
   echo "| bare Beast hello, 32 connections | ${R[hello-tput.rps]%.*} req/s | baseline | | |"
   for case in down proxied; do
     r=$case-tput
@@ -678,7 +715,7 @@ table() {
   echo "Drain (start of main → empty buffer), % of one core: 0 ms: server ${R[drain0.cpu_api]}%, redis ${R[drain0.cpu_redis]}%, main PostgreSQL ${R[drain0.cpu_pg]}%; +${DELAY_MS} ms: server ${R[drain100.cpu_api]}%, redis ${R[drain100.cpu_redis]}%, main PostgreSQL ${R[drain100.cpu_pg]}%."
   local errs=0
   for r in hello-lat hello-tput proxied-lat proxied-tput down-lat down-tput backlog-health backlog-stats \
-    blackhole-health blackhole-stats; do
+    blackhole-health blackhole-stats auth-open auth-token auth-jwt; do
     errs=$((errs + ${R[$r.non2xx]:-0} + ${R[$r.sockerr]:-0}))
   done
   echo

@@ -5,11 +5,16 @@
 --                 run.sh then ends wrk with SIGINT, since wrk itself waits for its -d)
 --   BENCH_OBS_UNITS  "FIRST-LAST": the POST body is {"obs_unit_id": N} with N cycling through
 --                 FIRST..LAST (observations spread over obs units, for the read benchmark)
+--   BENCH_AUTH    if set: the Authorization header of every request ("Bearer ...")
 -- At the end one machine-readable line is printed:
 --   BENCH requests=… seconds=… rps=… p50_us=… p90_us=… p99_us=… max_us=… non2xx=… sockerr=…
 local body = os.getenv("BENCH_BODY")
 local budget = tonumber(os.getenv("BENCH_BUDGET") or "")
 local answered = 0
+local auth = os.getenv("BENCH_AUTH")
+if auth and auth ~= "" then
+  wrk.headers["Authorization"] = auth
+end
 
 if body and body ~= "" then
   wrk.method = "POST"
@@ -28,7 +33,7 @@ if units and units ~= "" then
   function request()
     sent = sent + 1
     local unit = first + sent % (last - first + 1)
-    return wrk.format("POST", nil, { ["Content-Type"] = "application/json" },
+    return wrk.format("POST", nil, { ["Content-Type"] = "application/json", ["Authorization"] = auth },
       string.format('{"obs_unit_id": %d}', unit))
   end
 end

@@ -2,7 +2,8 @@
 # Development server: dependencies, build, local stack, migrations and demo data, then
 # `ops-db-api serve` in the foreground. SITE_TYPE defaults to secondary (set SITE_TYPE=main
 # for the Cologne behaviour). The stack keeps running afterwards; stop it with
-# scripts/stack.sh stop.
+# scripts/stack.sh stop. The demo administrator's API token is printed and kept in
+# .stack/demo-token.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -15,5 +16,7 @@ eval "$(scripts/stack.sh env)"
 export SITE_TYPE=${SITE_TYPE:-secondary}
 
 build/ops-db-api migrate
-build/ops-db-api seed-demo
+# A new demo administrator token each run, kept beside the stack's data for curl.
+build/ops-db-api seed-demo >"${STACK_DIR:-$repo/.stack}/demo-token"
+echo "demo administrator token: $(cat "${STACK_DIR:-$repo/.stack}/demo-token")"
 exec build/ops-db-api serve

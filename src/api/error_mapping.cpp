@@ -11,6 +11,9 @@ ApiError database_error(const Error& error) {
                     "the database is busy (too many requests are waiting for it); try again later",
                     {{"reason", "database_busy"}});
   }
+  // What an adapter found itself (no such row, more than one): its message says what.
+  if (error.is(Fault::not_found)) return ApiError(ErrorKind::not_found, error.message);
+  if (error.is(Fault::conflict)) return ApiError(ErrorKind::conflict, error.message);
   if (!error.is(Fault::rejected)) {
     return ApiError(ErrorKind::unavailable, "the database is unreachable; try again later");
   }

@@ -12,11 +12,10 @@ using http::PathParams;
 using http::Request;
 using http::RequestContext;
 using http::Respond;
-using http::Role;
 
 void read_page(const ApiServices& s, const ObservationFilter& filter, Respond respond) {
-  s.reads.observations(filter, [respond = std::move(respond), dependency = s.read_dependency()](
-                                   Result<Read<ObservationPage>> r) {
+  s.reads.observations(filter, [respond = std::move(respond),
+                                dependency = s.read_dependency()](Result<Read<ObservationPage>> r) {
     if (!r.ok()) return respond_error(respond, r.error(), dependency);
     auto& page = r->value;
     const auto count = page.items.size();

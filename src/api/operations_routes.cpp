@@ -9,7 +9,6 @@ using http::PathParams;
 using http::Request;
 using http::RequestContext;
 using http::Respond;
-using http::Role;
 
 constexpr std::size_t kMaxFailedListed = 10'000;
 

@@ -6,7 +6,6 @@ namespace opsdb {
 namespace {
 
 using http::BodyField;
-using http::Role;
 
 // The fields of one file, alone or as an element of a bulk registration.
 std::vector<BodyField> file_fields() {
@@ -50,10 +49,9 @@ void add_raw_data_file_routes(http::Router& router, const ApiServices& s) {
                   [&s](const http::RequestContext&, const http::Request&, const http::PathParams& p,
                        http::Respond respond) {
                     auto id = path_uuid(p.at("id"), "raw_data_file id");
-                    s.reads.raw_data_file(id, answer_record(std::move(respond),
-                                                            s.read_dependency(),
-                                                            "raw_data_file " + id +
-                                                                " does not exist"));
+                    s.reads.raw_data_file(id,
+                                          answer_record(std::move(respond), s.read_dependency(),
+                                                        "raw_data_file " + id + " does not exist"));
                   },
               .success_status = 200,
               .summary = "One raw data file",

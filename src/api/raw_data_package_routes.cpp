@@ -5,7 +5,6 @@
 namespace opsdb {
 
 void add_raw_data_package_routes(http::Router& router, const ApiServices& s) {
-  using http::Role;
   router.add(
       write_route(s,
                   {.method = "POST",

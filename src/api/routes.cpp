@@ -5,11 +5,12 @@
 namespace opsdb {
 
 std::shared_ptr<http::Router> make_router(const ApiServices& services) {
-  auto router = std::make_shared<http::Router>();
+  auto router = std::make_shared<http::Router>(services.authenticator);
   add_observation_routes(*router, services);
   add_raw_data_file_routes(*router, services);
   add_raw_data_package_routes(*router, services);
   add_operations_routes(*router, services);
+  add_auth_routes(*router, services);
   return router;
 }
 

@@ -35,6 +35,7 @@
 #include "opsdb/redis/redis_client.hpp"
 #include "opsdb/status/site_monitor.hpp"
 #include "opsdb/tx/reference_check.hpp"
+#include "site_access.hpp"
 
 namespace opsdb {
 namespace {
@@ -307,6 +308,11 @@ int serve(const Config& config) {
       config,      builder, secondary ? static_cast<WriteSink&>(site->writer) : direct,
       smart_query, monitor, references,
       metrics};
+  // Credentials are verified on the priority lane too: a cache miss must not queue behind reads.
+  SiteAccess access(io, config, priority_lane, main_db, clock);
+  services.authenticator = access.authenticator();
+  services.tokens = &access.tokens();
+  services.clock = &clock;
   if (site) {
     services.buffer = &site->inspector;
     services.dead_letters = &site->dead_letters;
@@ -344,12 +350,14 @@ int serve(const Config& config) {
 
   asio::steady_timer health_timer(io);
   maintain(health_timer, config.health_check_interval, monitor, references);
+  access.start();
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int signal) {
     if (ec) return;
     spdlog::info("signal {} received: stopping (in-flight requests may finish)", signal);
     health_timer.cancel();
+    access.stop();
     if (site) site->processor.stop();
     server.stop([&] {
       spdlog::info("all connections closed");

@@ -10,6 +10,9 @@ extern char** environ;
 namespace opsdb {
 namespace {
 
+// HS256 keys shorter than the hash output weaken the signature (RFC 7518 §3.2).
+constexpr std::size_t kMinSecretKeyBytes = 32;
+
 std::string trim(const std::string& s) {
   auto begin = s.find_first_not_of(" \t\r\n");
   if (begin == std::string::npos) return {};
@@ -256,6 +259,8 @@ Config load_config(const std::map<std::string, std::string>& env,
   r.seconds("ALERT_REPLICATION_LAG", c.alert_replication_lag, 1, 86400);
   r.seconds("ALERT_HOLD", c.alert_hold, 0, 3600);
   r.string("SECRET_KEY", c.secret_key);
+  r.boolean("INSECURE_DEVELOPMENT_MODE", c.insecure_development_mode);
+  r.seconds("AUTH_CACHE_TTL", c.auth_cache_ttl, 0.1, 300);
   r.choice("LOG_LEVEL", c.log_level,
            std::map<std::string, std::string>{{"trace", "trace"},
                                               {"debug", "debug"},
@@ -264,6 +269,14 @@ Config load_config(const std::map<std::string, std::string>& env,
                                               {"error", "error"},
                                               {"critical", "critical"}});
   r.choice("LOG_FORMAT", c.log_format, {{"text", LogFormat::text}, {"json", LogFormat::json}});
+  // The key itself never appears in the message.
+  if (!c.secret_key.empty() && c.secret_key.size() < kMinSecretKeyBytes &&
+      !c.insecure_development_mode) {
+    throw ConfigError("invalid SECRET_KEY: it has " + std::to_string(c.secret_key.size()) +
+                      " bytes, at least " + std::to_string(kMinSecretKeyBytes) +
+                      " are needed (INSECURE_DEVELOPMENT_MODE=true allows a short key on a "
+                      "development machine)");
+  }
   if (c.retry_max_delay < c.transaction_retry_delay) {
     throw ConfigError("invalid RETRY_MAX_DELAY: must not be smaller than TRANSACTION_RETRY_DELAY");
   }

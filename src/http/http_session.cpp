@@ -339,7 +339,7 @@ void HttpSession::handle_request(BeastRequest&& beast_request) {
 
   Respond respond = make_respond();
   try {
-    const Route* route = router_->dispatch(request, RequestContext{request_id_, {}}, respond);
+    const Route* route = router_->dispatch(std::move(request), RequestContext{request_id_, remote_, {}}, respond);
     if (route != nullptr) route_ = route->pattern;
   } catch (const std::exception& error) {
     // The router already turns handler exceptions into responses; this is the router failing.

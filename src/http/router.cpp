@@ -45,23 +45,28 @@ int match(const std::string& pattern, const std::vector<std::string>& path, Path
   return literals;
 }
 
+// RFC 6750 §3: the scheme, the realm, and for presented but unusable credentials the error code
+// and a description (quoted-string: no quotes, backslashes or control characters inside).
+std::string bearer_challenge(const ApiError& error) {
+  std::string challenge = "Bearer realm=\"ops-db-api\"";
+  const auto& details = error.details();
+  if (!details.is_object()) return challenge;
+  const auto code = details.find("auth_error");
+  if (code == details.end() || !code->is_string()) return challenge;
+  challenge += ", error=\"" + code->get<std::string>() + "\"";
+  std::string description;
+  for (char c : std::string(error.what())) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f && c != '"' && c != '\\') description.push_back(c);
+  }
+  challenge += ", error_description=\"" + description + "\"";
+  return challenge;
+}
+
 }  // namespace
 
-const char* role_name(Role role) {
-  switch (role) {
-    case Role::open:
-      return "open";
-    case Role::viewer:
-      return "viewer";
-    case Role::observer:
-      return "observer";
-    case Role::service:
-      return "service";
-    case Role::admin:
-      return "admin";
-  }
-  return "open";
-}
+Router::Router(std::shared_ptr<Authenticator> authenticator)
+    : authenticator_(std::move(authenticator)) {}
 
 void Router::add(Route route) {
   routes_.push_back(std::move(route));
@@ -73,11 +78,13 @@ Response error_response(const ApiError& error) {
   // A message may quote the request (a path segment, a parameter name), and the request may be
   // anything: bytes that are not UTF-8 are replaced rather than failing the answer.
   response.body = error.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (error.kind() == ErrorKind::unauthorized || error.kind() == ErrorKind::forbidden) {
+    response.headers.emplace_back("WWW-Authenticate", bearer_challenge(error));
+  }
   return response;
 }
 
-const Route* Router::dispatch(const Request& request, const RequestContext& context,
-                              Respond respond) const {
+const Route* Router::dispatch(Request request, RequestContext context, Respond respond) const {
   const auto path = split_path(request.path);
   const Route* best = nullptr;
   int best_score = -1;
@@ -108,16 +115,62 @@ const Route* Router::dispatch(const Request& request, const RequestContext& cont
     respond(std::move(response));
     return nullptr;
   }
+  // One allocation keeps the request alive while credentials are looked up off this thread.
+  auto shared = std::make_shared<const Request>(std::move(request));
+  if (best->role == Role::open) {
+    admit(*best, std::move(shared), std::move(context), std::move(best_params), std::move(respond),
+          Caller{});
+    return best;
+  }
+  if (!authenticator_) {
+    respond(error_response(ApiError(ErrorKind::unauthorized,
+                                    "this server accepts no credentials for " + best->pattern,
+                                    {{"auth_error", "invalid_token"}})));
+    return best;
+  }
+  const auto header = shared->headers.find("authorization");
+  const std::string authorization = header == shared->headers.end() ? "" : header->second;
+  if (auto admission = authenticator_->check(authorization, context.remote_address)) {
+    admit(*best, std::move(shared), std::move(context), std::move(best_params), std::move(respond),
+          std::move(*admission));
+    return best;
+  }
+  std::string remote = context.remote_address;
+  authenticator_->look_up(authorization, std::move(remote),
+                          [this, best, shared = std::move(shared), context = std::move(context),
+                           params = std::move(best_params), respond](Admission admission) mutable {
+                            admit(*best, std::move(shared), std::move(context), std::move(params),
+                                  std::move(respond), std::move(admission));
+                          });
+  return best;
+}
+
+void Router::admit(const Route& route, std::shared_ptr<const Request> request,
+                   RequestContext context, PathParams params, Respond respond,
+                   Admission admission) const {
+  if (const auto* refusal = std::get_if<ApiError>(&admission)) {
+    respond(error_response(*refusal));
+    return;
+  }
+  auto& caller = std::get<Caller>(admission);
+  if (route.role != Role::open) {
+    if (!caller.may(route.role)) {
+      respond(error_response(ApiError(
+          ErrorKind::forbidden, std::string("this needs the role '") + role_name(route.role) + "'",
+          {{"auth_error", "insufficient_scope"}, {"required_role", role_name(route.role)}})));
+      return;
+    }
+    context.caller = std::move(caller);
+  }
   try {
-    best->handler(context, request, best_params, respond);
+    route.handler(context, *request, params, respond);
   } catch (const ApiError& error) {
     respond(error_response(error));
   } catch (const std::exception& error) {
-    spdlog::error("handler for {} {} (request {}) threw: {}", request.method, request.path,
+    spdlog::error("handler for {} {} (request {}) threw: {}", request->method, request->path,
                   context.request_id, error.what());
     respond(error_response(ApiError(ErrorKind::internal, "internal error")));
   }
-  return best;
 }
 
 }  // namespace opsdb::http

@@ -298,8 +298,10 @@ TEST_F(HostileClientsTest, PipelinedMixedRequestsAreAnsweredInOrder) {
   const std::string start = R"({"obs_unit_id": 1})";
   const std::string not_json = "{obs_unit_id: 1";
   const std::string unknown_unit = R"({"obs_unit_id": 999999999})";
-  auto post = [](const std::string& target, const std::string& body) {
+  auto post = [](const std::string& target, const std::string& body,
+                 const std::string& authorization = default_authorization()) {
     return "POST " + target + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+           (authorization.empty() ? "" : "Authorization: " + authorization + "\r\n") +
            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   };
   ASSERT_TRUE(client.send(
@@ -307,12 +309,13 @@ TEST_F(HostileClientsTest, PipelinedMixedRequestsAreAnsweredInOrder) {
       "GET /no/such/route HTTP/1.1\r\nHost: x\r\n\r\n" + post("/executed_obs_units/start", start) +
       post("/executed_obs_units/start", unknown_unit) +
       "DELETE /health HTTP/1.1\r\nHost: x\r\n\r\n" + post("/executed_obs_units/start", start) +
+      post("/executed_obs_units/start", start, "") +
       "GET /health HTTP/1.1\r\nHost: x\r\nBroken header line\r\n\r\n" +
       "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
 
   const auto responses = parse_responses(client.read_all(5s));
 
-  const std::vector<int> expected{200, 400, 404, 201, 422, 405, 201, 400};
+  const std::vector<int> expected{200, 400, 404, 201, 422, 405, 201, 401, 400};
   ASSERT_EQ(responses.size(), expected.size()) << "every request up to the malformed one";
   for (std::size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ(responses[i].result_int(), expected[i])

@@ -8,7 +8,9 @@
 #include <optional>
 #include <string>
 
+#include "credentials.hpp"
 #include "opsdb/api/routes.hpp"
+#include "opsdb/auth/credential_verifier.hpp"
 #include "opsdb/core/clock.hpp"
 #include "opsdb/metrics/prometheus_metrics.hpp"
 #include "opsdb/status/site_monitor.hpp"
@@ -98,22 +100,33 @@ class ApiHarness {
     services_->buffer = &buffer_;
     services_->dead_letters = &buffer_;
     services_->processor = running_drain;
+    services_->authenticator = verifier_;
+    services_->tokens = &tokens_;
+    services_->clock = &clock_;
     monitor_.sample();
     router_ = make_router(*services_);
   }
 
-  /// Dispatches `request`; the response, or nullopt when the handler did not answer. Forgets
-  /// the previous write.
-  std::optional<http::Response> dispatch(const http::Request& request) {
+  /// Dispatches `request`, as an administrator unless it carries credentials of its own; the
+  /// response, or nullopt when the handler did not answer. Forgets the previous write.
+  std::optional<http::Response> dispatch(http::Request request) {
     sink_.last.reset();
+    request.headers.try_emplace("authorization", "Bearer " + admin_token_);
     std::optional<http::Response> answer;
-    router_->dispatch(request, http::RequestContext{"harness"},
+    router_->dispatch(std::move(request), http::RequestContext{"harness", "192.0.2.1"},
                       [&answer](http::Response r) { answer = std::move(r); });
     return answer;
   }
 
+  /// The credentials the harness knows: issue tokens into them.
+  InMemoryCredentials& credentials() { return credentials_; }
+
   /// The write the last request handed to the sink, if any.
   const std::optional<BuiltWrite>& last_write() const { return sink_.last; }
+
+  /// The clock the harness's verifier reads: advance it past the cache TTL to have credentials
+  /// read again.
+  ManualClock& clock() { return clock_; }
 
  private:
   Config config_;
@@ -133,6 +146,11 @@ class ApiHarness {
     return drain;
   }
 
+  InMemoryCredentials credentials_;
+  InMemoryTokenRegistry tokens_{credentials_};
+  std::string admin_token_ = credentials_.add_token("harness", {Role::admin});
+  std::shared_ptr<auth::CredentialVerifier> verifier_ =
+      std::make_shared<auth::CredentialVerifier>(credentials_, clock_, auth::VerifierOptions{});
   ReachableProbe probe_;
   EmptyBuffer buffer_;
   SiteMonitor monitor_{SiteSources{probe_, &buffer_, running_drain}, AlertOptions{}, clock_};

@@ -11,6 +11,30 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace asio = boost::asio;
 
+namespace {
+
+std::string& authorization_value() {
+  static std::string value;
+  return value;
+}
+
+bool names_authorization(const std::map<std::string, std::string>& headers) {
+  for (const auto& [name, value] : headers) {
+    if (beast::iequals(name, "authorization")) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void set_default_authorization(std::string value) {
+  authorization_value() = std::move(value);
+}
+
+const std::string& default_authorization() {
+  return authorization_value();
+}
+
 nlohmann::json HttpResult::json() const {
   return nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
 }
@@ -24,7 +48,12 @@ HttpResult http_request(std::uint16_t port, const std::string& method, const std
   stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
   req.set(http::field::host, "127.0.0.1");
-  for (const auto& [name, value] : headers) req.set(name, value);
+  for (const auto& [name, value] : headers) {
+    if (!value.empty() || !beast::iequals(name, "authorization")) req.set(name, value);
+  }
+  if (!names_authorization(headers) && !default_authorization().empty()) {
+    req.set(http::field::authorization, default_authorization());
+  }
   req.body() = body;
   req.prepare_payload();
   http::write(stream, req);

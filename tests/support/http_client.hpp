@@ -16,6 +16,11 @@ struct HttpResult {
   nlohmann::json json() const;
 };
 
+/// The `Authorization` value every request carries unless its headers name one (an empty value
+/// there sends none). `prepare_database` sets it to the suite's administrator token.
+void set_default_authorization(std::string value);
+const std::string& default_authorization();
+
 /// A blocking HTTP/1.1 client for tests: one request per connection, with a deadline.
 HttpResult http_request(std::uint16_t port, const std::string& method, const std::string& target,
                         const std::string& body = {},

@@ -26,6 +26,8 @@ std::uint16_t free_port() {
 
 ServerProcess::ServerProcess(std::map<std::string, std::string> env_overrides)
     : env_(stack_environment()), port_(free_port()) {
+  // The schema, and the token the tests' requests carry.
+  prepare_database();
   for (auto& [k, v] : env_overrides) env_[k] = v;
   env_["HTTP_PORT"] = std::to_string(port_);
   env_["HTTP_ADDRESS"] = "127.0.0.1";

@@ -6,7 +6,11 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "http_client.hpp"
+#include "opsdb/app/token_commands.hpp"
 #include "opsdb/postgres/migrator.hpp"
+#include "pg_probe.hpp"
+#include "wait.hpp"
 
 namespace opsdb::test {
 
@@ -67,6 +71,21 @@ void prepare_database() {
     auto config = stack_config();
     migrate(config.main_db);
     seed_demo(config.main_db);
+    // Every request of the suite carries an administrator's token unless a test says otherwise.
+    // A secondary site verifies it on the replica, so it must have arrived there first.
+    const auto issued = create_token(config, {.user = "integration-tests",
+                                              .role = Role::admin,
+                                              .name = "integration suite",
+                                              .expires_in_days = 1,
+                                              .provision_user = true});
+    PgProbe replica(config.local_db);
+    EXPECT_TRUE(wait_until(
+        [&] {
+          return replica.scalar("SELECT count(*) FROM api_token WHERE prefix = $1",
+                                {issued.info.prefix}) == 1;
+        },
+        std::chrono::seconds(30), "the suite's token to reach the replica"));
+    set_default_authorization("Bearer " + issued.token);
   });
 }
 

@@ -29,7 +29,8 @@ std::string source_dir();
 /// Runs a shell command, returns its exit status.
 int shell(const std::string& command);
 
-/// Applies migrations and demo data to the main database (once per process).
+/// Applies migrations and demo data to the main database, and makes an administrator token that
+/// every test request then carries (once per process).
 void prepare_database();
 
 }  // namespace opsdb::test

@@ -76,15 +76,28 @@ TEST(Config, EnvironmentWinsOverDotenvWhichWinsOverDefaults) {
   const std::string path = ::testing::TempDir() + "/opsdb_config_test.env";
   {
     std::ofstream f(path);
-    f << "# comment\nexport SITE_NAME=from_file\nHTTP_PORT=9001\nSECRET_KEY=\"a b # c\"\n"
+    f << "# comment\nexport SITE_NAME=from_file\nHTTP_PORT=9001\nSECRET_KEY=\"a b # c and enough "
+         "bytes for a key!\"\n"
          "REDIS_PORT=6390 # trailing comment\n";
   }
   auto c = load_config({{"HTTP_PORT", "9002"}}, path);
   std::remove(path.c_str());
   EXPECT_EQ(c.site_name, "from_file");
   EXPECT_EQ(c.http_port, 9002);
-  EXPECT_EQ(c.secret_key, "a b # c");
+  EXPECT_EQ(c.secret_key, "a b # c and enough bytes for a key!");
   EXPECT_EQ(c.redis_port, 6390);
+}
+
+// HS256 with a short key can be brute-forced; the refusal never repeats the key.
+TEST(Config, ASecretKeyShorterThan32BytesRefusesToStartOutsideDevelopmentMode) {
+  const std::string short_key = "only-twenty-bytes-xx";
+  const auto message = error_of({{"SECRET_KEY", short_key}});
+  EXPECT_NE(message.find("SECRET_KEY"), std::string::npos) << message;
+  EXPECT_EQ(message.find(short_key), std::string::npos) << message;
+  EXPECT_NO_THROW(load_config({{"SECRET_KEY", short_key}, {"INSECURE_DEVELOPMENT_MODE", "true"}},
+                              std::nullopt));
+  EXPECT_NO_THROW(load_config({{"SECRET_KEY", std::string(32, 'k')}}, std::nullopt));
+  EXPECT_TRUE(load_config({}, std::nullopt).secret_key.empty()) << "no key: only API tokens";
 }
 
 TEST(Config, MissingDotenvFileIsFine) {

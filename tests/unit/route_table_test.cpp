@@ -22,6 +22,9 @@ class RouteTableTest : public ::testing::Test {
  protected:
   std::shared_ptr<http::Router> router(bool secondary) {
     ApiServices services{config_, builder_, sink_, reads_, monitor_, references_, metrics_};
+    services.authenticator = verifier_;
+    services.tokens = &tokens_;
+    services.clock = &clock_;
     if (secondary) {
       services.buffer = &buffer_;
       services.dead_letters = &buffer_;
@@ -43,6 +46,11 @@ class RouteTableTest : public ::testing::Test {
   test::EmptyBuffer buffer_;
   SiteMonitor monitor_{SiteSources{probe_}, AlertOptions{}, clock_};
   PrometheusMetrics metrics_{{"test", "observatory", "secondary", {}}};
+  test::InMemoryCredentials credentials_;
+  test::InMemoryTokenRegistry tokens_{credentials_};
+  std::shared_ptr<auth::CredentialVerifier> verifier_ =
+      std::make_shared<auth::CredentialVerifier>(credentials_, clock_, auth::VerifierOptions{});
+  std::string observer_token_ = credentials_.add_token("recorder", {Role::observer});
   std::unique_ptr<ApiServices> services_;
 };
 
@@ -50,7 +58,7 @@ class RouteTableTest : public ::testing::Test {
 std::string describe(const http::Router& router) {
   std::ostringstream out;
   for (const auto& r : router.routes()) {
-    out << r.method << ' ' << r.pattern << ' ' << http::role_name(r.role) << ' ' << r.success_status
+    out << r.method << ' ' << r.pattern << ' ' << role_name(r.role) << ' ' << r.success_status
         << ' ' << r.response_shape << '\n';
     for (const auto& f : r.body_fields) {
       out << "  body" << (r.body_is_array ? "[] " : " ") << f.name << ' ' << f.type
@@ -114,7 +122,7 @@ TEST_F(RouteTableTest, EveryWriteRecordsItsRouteAsOriginAndAnswersItsStatus) {
   auto table = router(false);
   int writes = 0;
   for (const auto& route : table->routes()) {
-    if (route.role != http::Role::observer) continue;
+    if (route.role != Role::observer) continue;
     ++writes;
     http::Request request;
     request.method = route.method;
@@ -123,6 +131,7 @@ TEST_F(RouteTableTest, EveryWriteRecordsItsRouteAsOriginAndAnswersItsStatus) {
       request.path.replace(at, 4, new_uuid());
     }
     request.body = valid_body(route.pattern).dump();
+    request.headers["authorization"] = "Bearer " + observer_token_;
     sink_.last.reset();
     std::optional<http::Response> answer;
     table->dispatch(request, http::RequestContext{"test"}, [&](http::Response r) { answer = r; });

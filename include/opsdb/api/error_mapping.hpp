@@ -16,7 +16,8 @@ enum class Dependency {
 /// The one translation of a port's Error into the error a client gets.
 ///
 /// Database: a refusal of the data → 404 for an update of a missing row, 409 for a duplicate,
-/// 422 for anything else the data violated; everything else → 503.
+/// 422 for anything else the data violated; a row the adapter did not find → 404, more rows
+/// than one → 409; everything else → 503.
 /// Buffer: unreachable or in doubt → 503; not found → 404 and conflict → 409 with the buffer's
 /// own message, which names the transaction.
 ApiError to_api_error(const Error& error, Dependency dependency);

@@ -6,6 +6,8 @@
 
 #include "opsdb/api/error_mapping.hpp"
 #include "opsdb/api/write_sink.hpp"
+#include "opsdb/auth/token_registry.hpp"
+#include "opsdb/core/clock.hpp"
 #include "opsdb/config/config.hpp"
 #include "opsdb/http/router.hpp"
 #include "opsdb/query/smart_query.hpp"
@@ -31,6 +33,12 @@ struct ApiServices {
   BufferInspector* buffer = nullptr;
   DeadLetters* dead_letters = nullptr;
   std::function<ProcessorSnapshot()> processor{};
+  /// Who calls: asked by the router for every route that requires a role. Without one, those
+  /// routes answer 401.
+  std::shared_ptr<Authenticator> authenticator{};
+  /// Token management (/api/tokens); without one those routes do not exist.
+  auth::TokenRegistry* tokens = nullptr;
+  const Clock* clock = nullptr;  // token expiry; required with `tokens`
 
   bool secondary() const { return buffer != nullptr; }
   /// The dependency read endpoints blame when their database fails.

@@ -86,7 +86,14 @@ struct Config {
   /// An alert condition must last this long before it is logged as firing or cleared.
   std::chrono::milliseconds alert_hold{5'000};
 
-  std::string secret_key;  // never logged
+  /// Signs the JWTs the API accepts (HS256); empty: only API tokens are accepted. Never logged.
+  std::string secret_key;
+  /// Allows a SECRET_KEY shorter than 32 bytes. For a developer's machine only.
+  bool insecure_development_mode = false;
+  /// A credential verified from the local database is trusted from memory this long; cached
+  /// credentials are re-read in the background every half of it, so a revocation reaches every
+  /// site within it (plus replication).
+  std::chrono::milliseconds auth_cache_ttl{30'000};
   std::string log_level = "info";
   LogFormat log_format = LogFormat::text;
 };

@@ -2,23 +2,17 @@
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "opsdb/core/caller.hpp"
+#include "opsdb/core/error.hpp"
 #include "opsdb/http/message.hpp"
 #include "opsdb/http/request_context.hpp"
 
-namespace opsdb {
-class ApiError;
-}
-
 namespace opsdb::http {
-
-/// Role a caller needs for a route. Enforced once authentication lands; until then it is data
-/// that documents the contract and is tested as such.
-enum class Role { open, viewer, observer, service, admin };
-
-const char* role_name(Role role);
 
 /// Values of `{name}` segments of the matched pattern.
 using PathParams = std::map<std::string, std::string>;
@@ -55,21 +49,31 @@ struct Route {
 /// literal segment beats a `{param}` segment at the same position.
 class Router {
  public:
+  /// Without an authenticator every route that requires a role answers 401: nothing is open by
+  /// accident.
+  explicit Router(std::shared_ptr<opsdb::Authenticator> authenticator = nullptr);
+
   void add(Route route);
 
-  /// Dispatches a request: 404 for unknown paths, 405 with `Allow` for a wrong method, the
-  /// JSON error format for `ApiError` and any other exception thrown synchronously. Returns the
-  /// route that serves it; null when none matched.
-  const Route* dispatch(const Request& request, const RequestContext& context,
-                        Respond respond) const;
+  /// Dispatches a request: 404 for unknown paths, 405 with `Allow` for a wrong method, 401 or
+  /// 403 when the route requires a role the caller does not prove, the JSON error format for
+  /// `ApiError` and any other exception thrown synchronously. Returns the route that serves it;
+  /// null when none matched.
+  const Route* dispatch(Request request, RequestContext context, Respond respond) const;
 
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
+  void admit(const Route& route, std::shared_ptr<const Request> request, RequestContext context,
+             PathParams params, Respond respond, Admission admission) const;
+
+  std::shared_ptr<opsdb::Authenticator> authenticator_;
   std::vector<Route> routes_;
 };
 
-/// The JSON error response for an `ApiError`; the one place errors become HTTP.
+/// The JSON error response for an `ApiError`; the one place errors become HTTP. A 401 or 403
+/// carries `WWW-Authenticate: Bearer` (RFC 6750), with the `error` parameter the error's
+/// details name.
 Response error_response(const ApiError& error);
 
 }  // namespace opsdb::http
