@@ -14,9 +14,6 @@ namespace {
 
 namespace asio = boost::asio;
 
-// `last_used_at` is advisory: written at most this often per token.
-constexpr std::chrono::seconds kUseRecordInterval{60};
-
 // The router's view of the verifier: look-ups finish on the io_context, where handlers run.
 class VerifierGate final : public Authenticator {
  public:
@@ -56,6 +53,7 @@ struct SiteAccess::Impl {
   Impl(asio::io_context& io, const Config& config, Database& local_db, Database& main_db,
        const Clock& clock)
       : records_use(config.site_type == SiteType::main),
+        use_interval(config.auth_last_used_interval),
         refresh_interval(config.auth_cache_ttl / 2),
         store(local_db, config.site_type == SiteType::secondary ? &main_db : nullptr),
         registry(main_db),
@@ -74,7 +72,7 @@ struct SiteAccess::Impl {
   }
 
   void record_use() {
-    use_timer.expires_after(kUseRecordInterval);
+    use_timer.expires_after(use_interval);
     use_timer.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
       auto used = verifier.take_used();
@@ -90,6 +88,8 @@ struct SiteAccess::Impl {
   }
 
   const bool records_use;
+  // `last_used_at` is advisory: written at most this often per token.
+  const std::chrono::milliseconds use_interval;
   const std::chrono::milliseconds refresh_interval;
   PgCredentialStore store;
   PgTokenRegistry registry;

@@ -261,6 +261,7 @@ Config load_config(const std::map<std::string, std::string>& env,
   r.string("SECRET_KEY", c.secret_key);
   r.boolean("INSECURE_DEVELOPMENT_MODE", c.insecure_development_mode);
   r.seconds("AUTH_CACHE_TTL", c.auth_cache_ttl, 0.1, 300);
+  r.seconds("AUTH_LAST_USED_INTERVAL", c.auth_last_used_interval, 0.1, 86400);
   r.choice("LOG_LEVEL", c.log_level,
            std::map<std::string, std::string>{{"trace", "trace"},
                                               {"debug", "debug"},

@@ -310,5 +310,36 @@ TEST_F(AuthTest, TokensMadeOverHttpAreShownOnceAndCanBeRevokedByTheirOwner) {
   EXPECT_EQ(me(port(), owner).status, 200);
 }
 
+// At the main site the tokens are in the server's own database: one made over HTTP works at
+// once, and the use of a token is recorded (in one statement per interval, never in the request).
+TEST(AuthMainSiteTest, ATokenWorksAtOnceAndItsLastUseIsRecorded) {
+  ServerProcess server({{"SITE_TYPE", "main"}, {"AUTH_LAST_USED_INTERVAL", "0.2"}});
+  const auto owner = create_token(unique_user("main"), "service");
+  PgProbe main(stack_config().main_db);
+  const auto last_use = [&](const std::string& token) {
+    return main.scalar(
+        "SELECT count(*) FROM api_token WHERE prefix = $1 AND last_used_at IS NOT NULL",
+        {token.substr(14, 12)});
+  };
+  EXPECT_EQ(last_use(owner), 0);
+  ASSERT_EQ(me(server.port(), owner).status, 200);
+  EXPECT_EQ(start_observation(server.port(), owner).status, 201);
+  EXPECT_TRUE(wait_until([&] { return last_use(owner) == 1; }, 10s, 50ms))
+      << "last_used_at was never written";
+
+  auto created = http_request(
+      server.port(), "POST", "/api/tokens", R"({"name": "made over http", "role": "viewer"})",
+      {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + owner}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const auto token = created.json()["token"].get<std::string>();
+  auto who = me(server.port(), token);
+  ASSERT_EQ(who.status, 200) << who.body;
+  EXPECT_EQ(who.json()["roles"], json::array({"viewer"}));
+  EXPECT_EQ(start_observation(server.port(), token).status, 403);
+  const auto log = server.log();
+  EXPECT_EQ(log.find(owner), std::string::npos);
+  EXPECT_EQ(log.find(token), std::string::npos);
+}
+
 }  // namespace
 }  // namespace opsdb::test

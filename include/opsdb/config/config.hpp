@@ -94,6 +94,8 @@ struct Config {
   /// credentials are re-read in the background every half of it, so a revocation reaches every
   /// site within it (plus replication).
   std::chrono::milliseconds auth_cache_ttl{30'000};
+  /// The main site writes `last_used_at` of the tokens used since the last time this often.
+  std::chrono::milliseconds auth_last_used_interval{60'000};
   std::string log_level = "info";
   LogFormat log_format = LogFormat::text;
 };
