@@ -1,5 +1,6 @@
-// The query parameters of GET /executed_obs_units as the HTTP layer hands them over (decoded,
-// first occurrence wins): refused with ApiError or parsed into a filter within its bounds.
+// The query parameters of GET /executed_obs_units and GET /sources as the HTTP layer hands them
+// over (decoded, first occurrence wins): refused with ApiError or parsed into a filter within
+// its bounds. Both parsers get every input.
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -7,6 +8,7 @@
 
 #include "opsdb/core/error.hpp"
 #include "opsdb/query/observation_filter.hpp"
+#include "opsdb/query/source_catalog.hpp"
 #include "require.hpp"
 
 namespace {
@@ -26,11 +28,40 @@ std::map<std::string, std::string> split_query(const std::string& text) {
   return query;
 }
 
+void check_source_filter(const std::map<std::string, std::string>& query) {
+  using namespace opsdb;
+  SourceFilter filter;
+  try {
+    filter = parse_source_filter(query);
+  } catch (const ApiError& e) {
+    fuzz::require(e.kind() == ErrorKind::bad_request,
+                  "a source filter is refused other than as 400", e.what());
+    return;
+  }
+  fuzz::require(filter.limit >= 1 && filter.limit <= SourceFilter::kMaxLimit,
+                "limit out of bounds");
+  if (filter.cone) {
+    const auto& c = *filter.cone;
+    fuzz::require(c.center.ra_deg >= 0 && c.center.ra_deg < 360 && c.center.dec_deg >= -90 &&
+                      c.center.dec_deg <= 90 && c.radius_deg > 0 && c.radius_deg <= 180,
+                  "cone out of bounds");
+    const auto window = cone_window(c.center, c.radius_deg);
+    fuzz::require(!window.ra_ranges.empty() && window.dec_min <= window.dec_max,
+                  "an empty cone window");
+  }
+  if (filter.after) {
+    fuzz::require(
+        make_source_cursor(filter.after->first, filter.after->second) == query.at("cursor"),
+        "source cursor does not round-trip", query.at("cursor"));
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace opsdb;
   const auto query = split_query(std::string(reinterpret_cast<const char*>(data), size));
+  check_source_filter(query);
   ObservationFilter filter;
   try {
     filter = parse_observation_filter(query);

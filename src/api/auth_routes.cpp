@@ -113,14 +113,7 @@ auth::TokenRequest token_request(const ApiServices& s, const Caller& caller, con
 // Token management writes to the main database, wherever the server runs; while it cannot be
 // reached, the client learns that verification is not affected.
 void token_error(const Respond& respond, const Error& error) {
-  if (error.is(Fault::unavailable) || error.is(Fault::outcome_unknown)) {
-    if (error.code == "busy") return respond_error(respond, error, Dependency::database);
-    return respond(http::error_response(
-        ApiError(ErrorKind::unavailable,
-                 "tokens are managed on the main database, which cannot be reached now; existing "
-                 "tokens keep working; try again later")));
-  }
-  respond_error(respond, error, Dependency::database);
+  respond_main_only_error(respond, error, "tokens are managed (existing tokens keep working)");
 }
 
 void add_identity_routes(http::Router& router) {

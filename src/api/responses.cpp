@@ -15,6 +15,16 @@ void respond_error(const http::Respond& respond, const Error& error, Dependency 
   respond(http::error_response(to_api_error(error, dependency)));
 }
 
+void respond_main_only_error(const http::Respond& respond, const Error& error,
+                             const std::string& changes) {
+  const bool unreachable = error.is(Fault::unavailable) || error.is(Fault::outcome_unknown);
+  if (!unreachable || error.code == "busy")
+    return respond_error(respond, error, Dependency::database);
+  respond(http::error_response(ApiError(
+      ErrorKind::unavailable, changes + " on the main database, which cannot be reached "
+                                        "now; nothing else is affected; try again later")));
+}
+
 http::Response read_response(const nlohmann::json& body, bool buffer_unavailable) {
   auto response = json_response(200, body);
   if (buffer_unavailable) response.headers.emplace_back(kBufferHeader, "unavailable");

@@ -16,6 +16,12 @@ http::Response json_response(int status, const nlohmann::json& body);
 /// Answers with the error a failed port operation means for the client.
 void respond_error(const http::Respond& respond, const Error& error, Dependency dependency);
 
+/// Answers the failure of a change only the main database makes, never buffered (tokens,
+/// observing programs): while it cannot be reached, a 503 saying "`changes` on the main
+/// database, which cannot be reached now"; otherwise as `respond_error` for the database.
+void respond_main_only_error(const http::Respond& respond, const Error& error,
+                             const std::string& changes);
+
 /// The header that tells a client a read could not consult the buffer, so writes still pending
 /// at this site may be missing from it.
 inline constexpr const char* kBufferHeader = "X-Opsdb-Buffer";

@@ -12,6 +12,10 @@ void add_raw_data_package_routes(http::Router& router, const ApiServices& servic
 /// /health and /metrics at both sites; buffer, transaction and dead-letter routes at a secondary
 /// site.
 void add_operations_routes(http::Router& router, const ApiServices& services);
+/// The source catalogue (when the services have one): list, cone search, one, details, resolve.
+void add_source_routes(http::Router& router, const ApiServices& services);
+/// Observing programs (when the services have a catalogue): list, one, create, update.
+void add_program_routes(http::Router& router, const ApiServices& services);
 /// /auth/me, /api/tokens/scopes, and token management when the services have a registry.
 void add_auth_routes(http::Router& router, const ApiServices& services);
 

@@ -10,6 +10,8 @@ std::shared_ptr<http::Router> make_router(const ApiServices& services) {
   add_raw_data_file_routes(*router, services);
   add_raw_data_package_routes(*router, services);
   add_operations_routes(*router, services);
+  add_source_routes(*router, services);
+  add_program_routes(*router, services);
   add_auth_routes(*router, services);
   return router;
 }

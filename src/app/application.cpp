@@ -29,6 +29,8 @@
 #include "opsdb/postgres/pg_database_probe.hpp"
 #include "opsdb/postgres/pg_read_store.hpp"
 #include "opsdb/postgres/pg_reference_ids.hpp"
+#include "opsdb/postgres/pg_program_catalog.hpp"
+#include "opsdb/postgres/pg_source_catalog.hpp"
 #include "opsdb/postgres/pg_replica_progress.hpp"
 #include "opsdb/processor/drain_processor.hpp"
 #include "opsdb/processor/lsn_tracker.hpp"
@@ -286,6 +288,8 @@ int serve(const Config& config) {
   PgReferenceIds reference_ids(priority_lane);
   ReferenceCheck references(reference_ids);
   PgReadStore read_store(reads);
+  PgSourceCatalog source_catalog(reads);
+  PgProgramCatalog program_catalog(reads, main_db);
   SmartQuery smart_query(read_store, site ? &site->buffered_records : nullptr);
 
   const HealthThresholds thresholds{config.alert_buffer_size, config.alert_replication_lag};
@@ -313,6 +317,8 @@ int serve(const Config& config) {
   services.authenticator = access.authenticator();
   services.tokens = &access.tokens();
   services.clock = &clock;
+  services.sources = &source_catalog;
+  services.programs = &program_catalog;
   if (site) {
     services.buffer = &site->inspector;
     services.dead_letters = &site->dead_letters;

@@ -82,6 +82,32 @@ class EmptyBuffer final : public BufferInspector, public DeadLetters {
   }
 };
 
+class EmptyCatalogs final : public SourceCatalog, public ProgramCatalog {
+ public:
+  void sources(const SourceFilter&, Callback<std::vector<SourceCatalog::Record>> done) override {
+    done(std::vector<SourceCatalog::Record>{});
+  }
+  void source(long long, bool, Callback<std::optional<SourceCatalog::Record>> done) override {
+    done(std::optional<SourceCatalog::Record>{});
+  }
+  void resolve(const std::string&, Callback<std::optional<SourceCatalog::Record>> done) override {
+    done(std::optional<SourceCatalog::Record>{});
+  }
+  void programs(std::optional<int>, int,
+                Callback<std::vector<ProgramCatalog::Record>> done) override {
+    done(std::vector<ProgramCatalog::Record>{});
+  }
+  void program(int, Callback<std::optional<ProgramCatalog::Record>> done) override {
+    done(std::optional<ProgramCatalog::Record>{});
+  }
+  void create(ProgramFields fields, Callback<ProgramCatalog::Record> done) override {
+    done(ProgramCatalog::Record{{"id", 1}, {"name", *fields.name}});
+  }
+  void update(int, ProgramFields, Callback<ProgramCatalog::Record> done) override {
+    done(Error{Fault::not_found, "no such program", ""});
+  }
+};
+
 // Keeps the last write and accepts it.
 class CapturingSink final : public WriteSink {
  public:
@@ -103,6 +129,8 @@ class ApiHarness {
     services_->authenticator = verifier_;
     services_->tokens = &tokens_;
     services_->clock = &clock_;
+    services_->sources = &catalogs_;
+    services_->programs = &catalogs_;
     monitor_.sample();
     router_ = make_router(*services_);
   }
@@ -148,6 +176,7 @@ class ApiHarness {
 
   InMemoryCredentials credentials_;
   InMemoryTokenRegistry tokens_{credentials_};
+  EmptyCatalogs catalogs_;
   std::string admin_token_ = credentials_.add_token("harness", {Role::admin});
   std::shared_ptr<auth::CredentialVerifier> verifier_ =
       std::make_shared<auth::CredentialVerifier>(credentials_, clock_, auth::VerifierOptions{});

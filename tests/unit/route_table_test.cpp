@@ -25,6 +25,8 @@ class RouteTableTest : public ::testing::Test {
     services.authenticator = verifier_;
     services.tokens = &tokens_;
     services.clock = &clock_;
+    services.sources = &catalogs_;
+    services.programs = &catalogs_;
     if (secondary) {
       services.buffer = &buffer_;
       services.dead_letters = &buffer_;
@@ -48,6 +50,7 @@ class RouteTableTest : public ::testing::Test {
   PrometheusMetrics metrics_{{"test", "observatory", "secondary", {}}};
   test::InMemoryCredentials credentials_;
   test::InMemoryTokenRegistry tokens_{credentials_};
+  test::EmptyCatalogs catalogs_;
   std::shared_ptr<auth::CredentialVerifier> verifier_ =
       std::make_shared<auth::CredentialVerifier>(credentials_, clock_, auth::VerifierOptions{});
   std::string observer_token_ = credentials_.add_token("recorder", {Role::observer});

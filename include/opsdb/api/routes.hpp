@@ -10,7 +10,9 @@
 #include "opsdb/core/clock.hpp"
 #include "opsdb/config/config.hpp"
 #include "opsdb/http/router.hpp"
+#include "opsdb/query/program_catalog.hpp"
 #include "opsdb/query/smart_query.hpp"
+#include "opsdb/query/source_catalog.hpp"
 #include "opsdb/status/metrics.hpp"
 #include "opsdb/status/site_monitor.hpp"
 #include "opsdb/status/site_status.hpp"
@@ -36,6 +38,10 @@ struct ApiServices {
   /// Who calls: asked by the router for every route that requires a role. Without one, those
   /// routes answer 401.
   std::shared_ptr<Authenticator> authenticator{};
+  /// The source catalogue (/sources); without one those routes do not exist.
+  SourceCatalog* sources = nullptr;
+  /// Observing programs (/observing_program); without one those routes do not exist.
+  ProgramCatalog* programs = nullptr;
   /// Token management (/api/tokens); without one those routes do not exist.
   auth::TokenRegistry* tokens = nullptr;
   const Clock* clock = nullptr;  // token expiry; required with `tokens`
