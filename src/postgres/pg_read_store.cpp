@@ -5,17 +5,21 @@
 namespace opsdb {
 namespace {
 
+// The children are found by the parameter, not by `e.id`: a correlated reference makes the
+// planner estimate an average observation's rows, and once one observation has a million files
+// that average picks a scan of the whole table for every read. With the value itself it reads
+// that observation's statistics and takes the index.
 constexpr const char* kObservationById = R"sql(
 SELECT (to_jsonb(e) || jsonb_build_object(
   'raw_data_files', (SELECT coalesce(jsonb_agg(to_jsonb(f) ORDER BY f.created_at, f.id), '[]'::jsonb)
-                       FROM raw_data_file f WHERE f.executed_obs_unit_id = e.id),
+                       FROM raw_data_file f WHERE f.executed_obs_unit_id = $1::uuid),
   'raw_data_packages', (SELECT coalesce(jsonb_agg(to_jsonb(p) ORDER BY p.created_at, p.id), '[]'::jsonb)
-                          FROM raw_data_package p WHERE p.executed_obs_unit_id = e.id),
+                          FROM raw_data_package p WHERE p.executed_obs_unit_id = $1::uuid),
   'instrument_module_configurations',
       (SELECT coalesce(jsonb_agg(to_jsonb(c) ORDER BY c.recorded_at, c.id), '[]'::jsonb)
-         FROM instrument_module_configuration c WHERE c.executed_obs_unit_id = e.id),
+         FROM instrument_module_configuration c WHERE c.executed_obs_unit_id = $1::uuid),
   'status_changes', (SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.changed_at, s.id), '[]'::jsonb)
-                       FROM executed_obs_unit_status_change s WHERE s.executed_obs_unit_id = e.id)
+                       FROM executed_obs_unit_status_change s WHERE s.executed_obs_unit_id = $1::uuid)
 ))::text
 FROM executed_obs_unit e WHERE e.id = $1::uuid)sql";
 
@@ -44,10 +48,11 @@ std::string uuid_array(const std::vector<std::string>& ids) {
 constexpr const char* kRawDataFileById =
     "SELECT to_jsonb(f)::text FROM raw_data_file f WHERE f.id = $1::uuid";
 
+// As above: the files by the parameter.
 constexpr const char* kRawDataPackageById = R"sql(
 SELECT (to_jsonb(p) || jsonb_build_object(
   'raw_data_files', (SELECT coalesce(jsonb_agg(to_jsonb(f) ORDER BY f.created_at, f.id), '[]'::jsonb)
-                       FROM raw_data_file f WHERE f.raw_data_package_id = p.id)))::text
+                       FROM raw_data_file f WHERE f.raw_data_package_id = $1::uuid)))::text
 FROM raw_data_package p WHERE p.id = $1::uuid)sql";
 
 }  // namespace
