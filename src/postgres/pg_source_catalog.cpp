@@ -34,10 +34,6 @@ const std::string kDetails =
 const std::string kByExactName =
     "SELECT to_jsonb(s)::text FROM source s WHERE lower(s.name) = lower($1) ORDER BY s.id LIMIT 1";
 
-std::optional<std::string> text_or_null(const std::optional<std::string>& value) {
-  return value;
-}
-
 }  // namespace
 
 void PgSourceCatalog::sources(const SourceFilter& f, Callback<std::vector<Record>> done) {
@@ -47,21 +43,20 @@ void PgSourceCatalog::sources(const SourceFilter& f, Callback<std::vector<Record
       after_name = f.after->first;
       after_id = std::to_string(f.after->second);
     }
-    db_.query({kByName,
-               {text_or_null(f.name_contains), text_or_null(f.type), after_name, after_id,
-                std::to_string(f.limit + 1)}},
-              [done = std::move(done)](Result<Json> rows) {
-                if (!rows.ok()) return done(rows.error());
-                done(std::vector<Record>(rows->begin(), rows->end()));
-              });
+    db_.query(
+        {kByName, {f.name_contains, f.type, after_name, after_id, std::to_string(f.limit + 1)}},
+        [done = std::move(done)](Result<Json> rows) {
+          if (!rows.ok()) return done(rows.error());
+          done(std::vector<Record>(rows->begin(), rows->end()));
+        });
     return;
   }
   const auto window = cone_window(f.cone->center, f.cone->radius_deg);
   auto ranges = Json::array();
   for (const auto& [low, high] : window.ra_ranges) ranges.push_back({low, high});
   db_.query({kInWindow,
-             {text_or_null(f.name_contains), text_or_null(f.type), distance_key(window.dec_min),
-              distance_key(window.dec_max), ranges.dump(), std::to_string(kMaxConeCandidates + 1)}},
+             {f.name_contains, f.type, distance_key(window.dec_min), distance_key(window.dec_max),
+              ranges.dump(), std::to_string(kMaxConeCandidates + 1)}},
             [cone = *f.cone, after = f.after, limit = f.limit,
              done = std::move(done)](Result<Json> rows) {
               if (!rows.ok()) return done(rows.error());
