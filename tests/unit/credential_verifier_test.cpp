@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <chrono>
@@ -22,6 +21,7 @@
 #include "opsdb/core/clock.hpp"
 #include "opsdb/core/error.hpp"
 #include "support/credentials.hpp"
+#include "support/jws.hpp"
 #include "support/log_capture.hpp"
 
 namespace opsdb::auth {
@@ -99,41 +99,10 @@ std::string unknown_token() {
   return generate_api_token();
 }
 
-// ---- JWTs, built by hand as jwt_test.cpp does ----
+// ---- JWTs, built by hand (support/jws.hpp) ----
 
-std::string b64url(std::string_view bytes) {
-  constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string text;
-  std::uint32_t pending = 0;
-  int bits = 0;
-  for (const char c : bytes) {
-    pending = (pending << 8) | static_cast<unsigned char>(c);
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      text.push_back(kAlphabet[(pending >> bits) & 0x3F]);
-    }
-    pending &= (1u << bits) - 1;
-  }
-  if (bits > 0) text.push_back(kAlphabet[(pending << (6 - bits)) & 0x3F]);
-  return text;
-}
-
-std::string mac(const EVP_MD* md, std::string_view key, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(md, key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &length);
-  return std::string(reinterpret_cast<const char*>(out), length);
-}
-
-// A compact JWS of any header and payload, signed with `md` under `key`.
-std::string forge(std::string_view header, std::string_view payload, std::string_view key,
-                  const EVP_MD* md) {
-  const std::string signing_input = b64url(header) + "." + b64url(payload);
-  return signing_input + "." + b64url(mac(md, key, signing_input));
-}
+using test::b64url;
+using test::forge;
 
 std::int64_t seconds_of(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();

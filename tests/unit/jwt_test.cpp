@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <chrono>
 #include <cstdint>
@@ -12,50 +11,26 @@
 #include <string_view>
 #include <vector>
 
+#include "support/jws.hpp"
+
 namespace opsdb::auth {
 namespace {
 
 using Clock = std::chrono::system_clock;
 using Kind = JwtRejection::Kind;
 using nlohmann::json;
+using test::b64url;
+using test::mac;
 
 constexpr std::string_view kSecret = "unit-test-secret-of-at-least-32-bytes";
 constexpr std::int64_t kNowSeconds = 1'800'000'000;  // 2027-01-15T08:00:00Z
 const Clock::time_point kNow{std::chrono::seconds{kNowSeconds}};
 
-std::string b64url(std::string_view bytes) {
-  constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string text;
-  std::uint32_t pending = 0;
-  int bits = 0;
-  for (const char c : bytes) {
-    pending = (pending << 8) | static_cast<unsigned char>(c);
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      text.push_back(kAlphabet[(pending >> bits) & 0x3F]);
-    }
-    pending &= (1u << bits) - 1;
-  }
-  if (bits > 0) text.push_back(kAlphabet[(pending << (6 - bits)) & 0x3F]);
-  return text;
-}
-
-std::string mac(const EVP_MD* md, std::string_view key, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(md, key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &length);
-  return std::string(reinterpret_cast<const char*>(out), length);
-}
-
 // A compact JWS of any header and payload text, signed by hand with `md` under `key`: what an
 // attacker or a misconfigured issuer could send.
 std::string forge(std::string_view header, std::string_view payload, std::string_view key = kSecret,
                   const EVP_MD* md = EVP_sha256()) {
-  const std::string signing_input = b64url(header) + "." + b64url(payload);
-  return signing_input + "." + b64url(mac(md, key, signing_input));
+  return test::forge(header, payload, key, md);
 }
 
 constexpr std::string_view kHs256 = R"({"alg":"HS256","typ":"JWT"})";
