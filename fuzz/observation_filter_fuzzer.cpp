@@ -1,6 +1,7 @@
-// The query parameters of GET /executed_obs_units and GET /sources as the HTTP layer hands them
-// over (decoded, first occurrence wins): refused with ApiError or parsed into a filter within
-// its bounds. Both parsers get every input.
+// The query parameters of GET /executed_obs_units, GET /sources and GET
+// /api/transfer/raw-packages as the HTTP layer hands them over (decoded, first occurrence wins):
+// refused with ApiError or parsed into a filter within its bounds. Every parser gets every
+// input.
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -8,25 +9,12 @@
 
 #include "opsdb/core/error.hpp"
 #include "opsdb/query/observation_filter.hpp"
+#include "opsdb/query/query_parameters.hpp"
 #include "opsdb/query/source_catalog.hpp"
+#include "opsdb/query/transfer_catalog.hpp"
 #include "require.hpp"
 
 namespace {
-
-// "k=v&k2=v2" split without decoding: the fuzzer reaches every byte value directly.
-std::map<std::string, std::string> split_query(const std::string& text) {
-  std::map<std::string, std::string> query;
-  std::size_t at = 0;
-  while (at <= text.size()) {
-    auto end = text.find('&', at);
-    if (end == std::string::npos) end = text.size();
-    const auto pair = text.substr(at, end - at);
-    const auto eq = pair.find('=');
-    query.emplace(pair.substr(0, eq), eq == std::string::npos ? "" : pair.substr(eq + 1));
-    at = end + 1;
-  }
-  return query;
-}
 
 void check_source_filter(const std::map<std::string, std::string>& query) {
   using namespace opsdb;
@@ -56,12 +44,32 @@ void check_source_filter(const std::map<std::string, std::string>& query) {
   }
 }
 
+void check_package_filter(const std::map<std::string, std::string>& query) {
+  using namespace opsdb;
+  PackageFilter filter;
+  try {
+    filter = parse_package_filter(query);
+  } catch (const ApiError& e) {
+    fuzz::require(e.kind() == ErrorKind::bad_request,
+                  "a package filter is refused other than as 400", e.what());
+    return;
+  }
+  fuzz::require(filter.limit >= 1 && filter.limit <= PackageFilter::kMaxLimit,
+                "package limit out of bounds");
+  if (filter.after) {
+    const auto cursor = make_package_cursor(*filter.after);
+    fuzz::require(parse_list_cursor(cursor) == *filter.after, "package cursor does not round-trip",
+                  cursor);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace opsdb;
-  const auto query = split_query(std::string(reinterpret_cast<const char*>(data), size));
+  const auto query = fuzz::split_query(std::string(reinterpret_cast<const char*>(data), size));
   check_source_filter(query);
+  check_package_filter(query);
   ObservationFilter filter;
   try {
     filter = parse_observation_filter(query);

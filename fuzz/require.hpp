@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -22,6 +23,22 @@ inline void require_no_server_error(const std::optional<http::Response>& respons
   if (!response) return;
   require(response->status < 500, "input from a client produced a 5xx",
           request.method + " " + request.target + "\n" + response->body);
+}
+
+/// A query string as "k=v&k2=v2", split without decoding (the fuzzer reaches every byte value
+/// directly); the first occurrence of a key wins, as in the HTTP layer.
+inline std::map<std::string, std::string> split_query(const std::string& text) {
+  std::map<std::string, std::string> query;
+  std::size_t at = 0;
+  while (at <= text.size()) {
+    auto end = text.find('&', at);
+    if (end == std::string::npos) end = text.size();
+    const auto pair = text.substr(at, end - at);
+    const auto eq = pair.find('=');
+    query.emplace(pair.substr(0, eq), eq == std::string::npos ? "" : pair.substr(eq + 1));
+    at = end + 1;
+  }
+  return query;
 }
 
 }  // namespace opsdb::fuzz

@@ -10,6 +10,8 @@ packages=(
   libboost1.81-dev libboost-system1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libpqxx-dev libpq-dev libhiredis-dev nlohmann-json3-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev prometheus-cpp-dev libcli11-dev
+  # The IAU routines for source visibility (src/astro).
+  liberfa-dev
   postgresql redis-server redis-tools
   nftables wrk procps iproute2 python3 curl
   # promtool: checks /metrics and unit-tests the alerting rules in deploy/prometheus.

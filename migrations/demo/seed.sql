@@ -57,6 +57,14 @@ INSERT INTO source (id, name, type, ra_deg, dec_deg, elevation_deg, description)
     (7, 'CES-45', 'constant_elevation_source', NULL, NULL, 45, 'Constant-elevation scan at 45 degrees')
 ON CONFLICT DO NOTHING;
 
+INSERT INTO source_alias (id, source_id, alias) OVERRIDING SYSTEM VALUE VALUES
+    (1, 1, 'Orion-KL'),
+    (2, 1, 'OMC-1'),
+    (3, 3, 'Sculptor Galaxy'),
+    (4, 4, 'Tarantula Nebula'),
+    (5, 5, 'NGC 3372')
+ON CONFLICT DO NOTHING;
+
 INSERT INTO obs_unit (id, name, description, source_id, observing_program_id, sub_observing_program_id,
                       obs_mode_id, instrument_module_id, priority, min_elevation_deg, nominal_duration_s)
 OVERRIDING SYSTEM VALUE VALUES
@@ -91,6 +99,7 @@ SELECT setval(pg_get_serial_sequence('observing_program', 'id'), max(id)) FROM o
 SELECT setval(pg_get_serial_sequence('sub_observing_program', 'id'), max(id)) FROM sub_observing_program;
 SELECT setval(pg_get_serial_sequence('obs_mode', 'id'), max(id)) FROM obs_mode;
 SELECT setval(pg_get_serial_sequence('source', 'id'), max(id)) FROM source;
+SELECT setval(pg_get_serial_sequence('source_alias', 'id'), max(id)) FROM source_alias;
 SELECT setval(pg_get_serial_sequence('obs_unit', 'id'), max(id)) FROM obs_unit;
 SELECT setval(pg_get_serial_sequence('site', 'id'), max(id)) FROM site;
 SELECT setval(pg_get_serial_sequence('data_location', 'id'), max(id)) FROM data_location;

@@ -1,5 +1,6 @@
-#include <charconv>
+#include <cstdint>
 
+#include "opsdb/query/query_parameters.hpp"
 #include "responses.hpp"
 #include "route_groups.hpp"
 
@@ -14,25 +15,14 @@ using Json = nlohmann::json;
 
 constexpr int kMaxPrograms = 1000;
 
-int positive_int(const std::string& name, const std::string& text, int max = INT32_MAX) {
-  int value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size() || value < 1 ||
-      value > max) {
-    throw ApiError(ErrorKind::bad_request,
-                   name + " must be an integer between 1 and " + std::to_string(max));
-  }
-  return value;
-}
-
 void list_programs(const ApiServices& s, const Request& r, Respond respond) {
   int limit = 100;
   std::optional<int> after;
   for (const auto& [key, value] : r.query) {
     if (key == "limit") {
-      limit = positive_int(key, value, kMaxPrograms);
+      limit = parse_int_parameter(key, value, 1, kMaxPrograms);
     } else if (key == "cursor") {
-      after = positive_int(key, value);
+      after = parse_int_parameter(key, value, 1, INT32_MAX);
     } else {
       throw ApiError(ErrorKind::bad_request,
                      "unknown parameter '" + key + "' (limit and cursor are known)");
@@ -78,7 +68,7 @@ void add_program_routes(http::Router& router, const ApiServices& s) {
        .role = Role::viewer,
        .handler =
            [&s](const RequestContext&, const Request&, const PathParams& p, Respond respond) {
-             const int id = positive_int("the program id", p.at("id"));
+             const int id = parse_int_parameter("the program id", p.at("id"), 1, INT32_MAX);
              s.programs->program(id, [&s, id, respond](Result<std::optional<Json>> r) {
                if (!r.ok()) return respond_error(respond, r.error(), s.read_dependency());
                if (!*r) {
@@ -114,7 +104,7 @@ void add_program_routes(http::Router& router, const ApiServices& s) {
        .role = Role::admin,
        .handler =
            [&s](const RequestContext&, const Request& r, const PathParams& p, Respond respond) {
-             const int id = positive_int("the program id", p.at("id"));
+             const int id = parse_int_parameter("the program id", p.at("id"), 1, INT32_MAX);
              auto fields = parse_program_fields(s.builder.parse(r.body), false);
              s.programs->update(id, std::move(fields), [respond](Result<Json> updated) {
                answer_change(respond, 200, std::move(updated));

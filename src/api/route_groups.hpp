@@ -16,6 +16,12 @@ void add_operations_routes(http::Router& router, const ApiServices& services);
 void add_source_routes(http::Router& router, const ApiServices& services);
 /// Observing programs (when the services have a catalogue): list, one, create, update.
 void add_program_routes(http::Router& router, const ApiServices& services);
+/// The transfer pipeline for the web UI (when the services have a view of it): overview,
+/// package list, reset of a failed transfer.
+void add_transfer_routes(http::Router& router, const ApiServices& services);
+/// Visibility of sources at the telescope (when the services compute it): one night, the
+/// heatmap, precalculation, and the source card /sources/{id}/chip.
+void add_visibility_routes(http::Router& router, const ApiServices& services);
 /// /auth/me, /api/tokens/scopes, and token management when the services have a registry.
 void add_auth_routes(http::Router& router, const ApiServices& services);
 

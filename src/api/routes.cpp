@@ -11,7 +11,9 @@ std::shared_ptr<http::Router> make_router(const ApiServices& services) {
   add_raw_data_package_routes(*router, services);
   add_operations_routes(*router, services);
   add_source_routes(*router, services);
+  add_visibility_routes(*router, services);
   add_program_routes(*router, services);
+  add_transfer_routes(*router, services);
   add_auth_routes(*router, services);
   return router;
 }

@@ -30,6 +30,7 @@
 #include "opsdb/postgres/pg_read_store.hpp"
 #include "opsdb/postgres/pg_reference_ids.hpp"
 #include "opsdb/postgres/pg_program_catalog.hpp"
+#include "opsdb/postgres/pg_transfer_catalog.hpp"
 #include "opsdb/postgres/pg_source_catalog.hpp"
 #include "opsdb/postgres/pg_replica_progress.hpp"
 #include "opsdb/processor/drain_processor.hpp"
@@ -37,6 +38,7 @@
 #include "opsdb/redis/redis_client.hpp"
 #include "opsdb/status/site_monitor.hpp"
 #include "opsdb/tx/reference_check.hpp"
+#include "compute_pool.hpp"
 #include "site_access.hpp"
 
 namespace opsdb {
@@ -291,6 +293,17 @@ int serve(const Config& config) {
   PgSourceCatalog source_catalog(reads);
   PgProgramCatalog program_catalog(reads, main_db);
   SmartQuery smart_query(read_store, site ? &site->buffered_records : nullptr);
+  PgTransferCatalog transfer_catalog(reads, main_db);
+  TransferView transfer_view(transfer_catalog, read_store,
+                             site ? &site->buffered_records : nullptr);
+
+  // Visibility is CPU work: its own threads, results posted back to the HTTP threads.
+  ComputePool compute_pool(io, config.visibility_threads, config.visibility_queue_limit);
+  VisibilityService visibility(
+      ObservingSite{config.telescope_latitude_deg, config.telescope_longitude_deg,
+                    config.telescope_altitude_m},
+      source_catalog, compute_pool.offload(),
+      {.max_nights = config.visibility_cache_entries, .ttl = config.visibility_cache_ttl}, clock);
 
   const HealthThresholds thresholds{config.alert_buffer_size, config.alert_replication_lag};
   SiteMonitor monitor(site_sources(config, probe, site.get()),
@@ -319,6 +332,8 @@ int serve(const Config& config) {
   services.clock = &clock;
   services.sources = &source_catalog;
   services.programs = &program_catalog;
+  services.transfers = &transfer_view;
+  services.visibility = &visibility;
   if (site) {
     services.buffer = &site->inspector;
     services.dead_letters = &site->dead_letters;
@@ -377,6 +392,8 @@ int serve(const Config& config) {
   io.run();
   for (auto& t : threads) t.join();
   if (site) site->join();
+  // Computations still running call back into the catalogue and the cache.
+  compute_pool.stop();
   // Database calls still in progress call back into the objects above: finish them first.
   main_db.stop();
   if (replica) replica->stop();

@@ -71,9 +71,14 @@ void RedisBufferedRecords::indexes(std::vector<IndexRange> ranges,
   for (const auto& range : ranges) {
     auto key = range.equals ? keys_.index(range.table, range.equals->first, range.equals->second)
                             : keys_.listing(range.table);
-    std::vector<std::string> command{"ZREVRANGEBYSCORE", std::move(key),
-                                     score_bound(range.max_score, "+inf"),
-                                     score_bound(range.min_score, "-inf"), "WITHSCORES"};
+    auto high = score_bound(range.max_score, "+inf");
+    auto low = score_bound(range.min_score, "-inf");
+    std::vector<std::string> command =
+        range.oldest_first
+            ? std::vector<std::string>{"ZRANGEBYSCORE", std::move(key), std::move(low),
+                                       std::move(high), "WITHSCORES"}
+            : std::vector<std::string>{"ZREVRANGEBYSCORE", std::move(key), std::move(high),
+                                       std::move(low), "WITHSCORES"};
     if (range.offset > 0 || range.count > 0) {
       command.insert(command.end(),
                      {"LIMIT", std::to_string(range.offset),

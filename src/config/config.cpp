@@ -99,6 +99,19 @@ class Reader {
       out = std::chrono::duration_cast<Duration>(parse_seconds(key, *v, min, max));
     }
   }
+  void number(const std::string& key, double& out, double min, double max) {
+    auto v = source_.get(key);
+    if (!v) return;
+    double value = 0;
+    auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), value);
+    if (ec != std::errc{} || ptr != v->data() + v->size()) invalid(key, *v, "expected a number");
+    if (!(value >= min && value <= max)) {
+      std::ostringstream range;
+      range << "must be between " << min << " and " << max;
+      invalid(key, *v, range.str());
+    }
+    out = value;
+  }
   void boolean(const std::string& key, bool& out) {
     if (auto v = source_.get(key)) out = parse_bool(key, *v);
   }
@@ -270,6 +283,14 @@ Config load_config(const std::map<std::string, std::string>& env,
                                               {"error", "error"},
                                               {"critical", "critical"}});
   r.choice("LOG_FORMAT", c.log_format, {{"text", LogFormat::text}, {"json", LogFormat::json}});
+  r.number("TELESCOPE_LATITUDE_DEG", c.telescope_latitude_deg, -90, 90);
+  r.number("TELESCOPE_LONGITUDE_DEG", c.telescope_longitude_deg, -180, 180);
+  // From the Dead Sea shore to above any mountain: a value outside is a unit mistake (feet, km).
+  r.number("TELESCOPE_ALTITUDE_M", c.telescope_altitude_m, -500, 10000);
+  r.integer("VISIBILITY_CACHE_ENTRIES", c.visibility_cache_entries, 0, 1'000'000);
+  r.seconds("VISIBILITY_CACHE_TTL", c.visibility_cache_ttl, 1, 30.0 * 86400);
+  r.integer("VISIBILITY_THREADS", c.visibility_threads, 1, 64);
+  r.integer("VISIBILITY_QUEUE_LIMIT", c.visibility_queue_limit, 1, 100'000);
   // The key itself never appears in the message.
   if (!c.secret_key.empty() && c.secret_key.size() < kMinSecretKeyBytes &&
       !c.insecure_development_mode) {

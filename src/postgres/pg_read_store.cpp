@@ -35,16 +35,6 @@ WHERE ($1::integer IS NULL OR e.obs_unit_id = $1::integer)
 ORDER BY e.start_time DESC, e.id DESC
 LIMIT $7::integer)sql";
 
-// The text form of a uuid[] parameter (the ids were checked as UUIDs by their source).
-std::string uuid_array(const std::vector<std::string>& ids) {
-  std::string text = "{";
-  for (const auto& id : ids) {
-    if (text.size() > 1) text += ',';
-    text += id;
-  }
-  return text + "}";
-}
-
 constexpr const char* kRawDataFileById =
     "SELECT to_jsonb(f)::text FROM raw_data_file f WHERE f.id = $1::uuid";
 

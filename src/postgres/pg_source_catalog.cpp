@@ -24,15 +24,35 @@ const std::string kInWindow =
     "jsonb_array_elements($5::jsonb) r WHERE s.ra_deg BETWEEN (r->>0)::float8 AND "
     "(r->>1)::float8) LIMIT $6::int";
 
-const std::string kById = "SELECT to_jsonb(s)::text FROM source s WHERE s.id = $1::bigint";
+// The other names of the source `s`, sorted; every single source answered carries them.
+constexpr const char* kAliases =
+    "(SELECT coalesce(jsonb_agg(sa.alias ORDER BY sa.alias), '[]'::jsonb) "
+    "FROM source_alias sa WHERE sa.source_id = s.id)";
+
+const std::string kById = std::string("SELECT (to_jsonb(s) || jsonb_build_object('aliases', ") +
+                          kAliases + "))::text FROM source s WHERE s.id = $1::bigint";
 
 const std::string kDetails =
-    "SELECT (to_jsonb(s) || jsonb_build_object('obs_units', (SELECT "
+    std::string("SELECT (to_jsonb(s) || jsonb_build_object('aliases', ") + kAliases +
+    ", 'obs_units', (SELECT "
     "coalesce(jsonb_agg(to_jsonb(u) ORDER BY u.id), '[]'::jsonb) FROM obs_unit u "
     "WHERE u.source_id = s.id)))::text FROM source s WHERE s.id = $1::bigint";
 
-const std::string kByExactName =
-    "SELECT to_jsonb(s)::text FROM source s WHERE lower(s.name) = lower($1) ORDER BY s.id LIMIT 1";
+// A name first, then an alias, both compared case-insensitively through their lower() indexes.
+// Names are unique only as written: among names equal but for case, the one written exactly as
+// asked wins, else the oldest. `how` tells the caller which kind of name matched.
+const std::string kResolve = std::string(R"sql(
+WITH hit AS (
+  (SELECT n.id AS source_id, jsonb_build_object('matched', 'name') AS how, 0 AS rank
+     FROM source n WHERE lower(n.name) = lower($1::text)
+    ORDER BY n.name <> $1::text, n.id LIMIT 1)
+  UNION ALL
+  (SELECT a.source_id, jsonb_build_object('matched', 'alias', 'alias', a.alias), 1
+     FROM source_alias a WHERE lower(a.alias) = lower($1::text))
+  ORDER BY rank LIMIT 1
+)
+SELECT (to_jsonb(s) || hit.how || jsonb_build_object('aliases', )sql") +
+                             kAliases + "))::text FROM hit JOIN source s ON s.id = hit.source_id";
 
 }  // namespace
 
@@ -84,7 +104,7 @@ void PgSourceCatalog::source(long long id, bool details, Callback<std::optional<
 }
 
 void PgSourceCatalog::resolve(const std::string& name, Callback<std::optional<Record>> done) {
-  fetch_one({kByExactName, {name}}, std::move(done));
+  fetch_one({kResolve, {name}}, std::move(done));
 }
 
 }  // namespace opsdb

@@ -237,235 +237,6 @@ class DocumentRead : public std::enable_shared_from_this<DocumentRead> {
   bool buffer_unavailable_ = false;
 };
 
-// One page of the observation list, merged from two streams in list order — the buffered
-// records (an index set sorted by start time) and the replica's rows — each read chunk by chunk
-// from where it stopped. A merged item is certain once every stream that is not exhausted has
-// been read past it; the page is the first limit + 1 certain items. Only filters that a pending
-// update can change (the status) make a stream need a second chunk.
-class ObservationListing : public std::enable_shared_from_this<ObservationListing> {
- public:
-  ObservationListing(const ObservationFilter& filter, ReadStore& database,
-                     BufferedRecords* buffer, Callback<Read<ObservationPage>> done)
-      : filter_(filter),
-        database_(database),
-        buffer_(buffer),
-        done_(std::move(done)),
-        table_(table_of("executed_obs_unit")),
-        chunk_(static_cast<std::size_t>(filter.limit) + 1) {
-    range_.table = table_.name;
-    if (filter.obs_unit_id) {
-      range_.equals =
-          std::pair<std::string, std::string>("obs_unit_id", std::to_string(*filter.obs_unit_id));
-    }
-    auto lower_max = [this](std::int64_t score) {
-      range_.max_score = range_.max_score ? std::min(*range_.max_score, score) : score;
-    };
-    if (filter.until) lower_max(epoch_microseconds(*filter.until).value_or(0) - 1);
-    if (filter.cursor) lower_max(epoch_microseconds(cursor_position(*filter.cursor).first).value_or(0));
-    if (filter.since) range_.min_score = epoch_microseconds(*filter.since);
-    buffered_stream_.exhausted = buffer_ == nullptr;
-  }
-
-  void start() {
-    if (buffer_ != nullptr && filter_.status) return read_status_overlays();
-    next_round();
-  }
-
- private:
-  struct Stream {
-    bool exhausted = false;
-    bool wanted = true;
-    std::optional<ListPosition> frontier;  // position of the last entry read
-  };
-
-  // Observations whose status a pending update set to the one asked for: their rows may be on
-  // the replica only, where the status is still the old one, so the replica's filtered stream
-  // does not find them. Their index entries score 0 (an update does not know the start time).
-  void read_status_overlays() {
-    IndexRange range;
-    range.table = table_.name;
-    range.equals = std::pair<std::string, std::string>("status", *filter_.status);
-    range.max_score = 0;
-    range.min_score = 0;
-    buffer_->indexes({range}, [self = shared_from_this()](auto r) {
-      if (!r.ok()) {
-        self->drop_buffer();
-        return self->next_round();
-      }
-      std::vector<std::string> ids;
-      for (const auto& e : (*r)[0]) ids.push_back(e.id);
-      if (ids.empty()) return self->next_round();
-      self->read_buffered(ids, [self, ids] {
-        auto unfiltered = self->filter_;
-        unfiltered.status.reset();
-        self->database_.observations_among(ids, unfiltered, [self](auto rows) {
-          if (!rows.ok()) return self->done_(rows.error());
-          for (auto& row : *rows) self->add_replica_row(std::move(row));
-          self->next_round();
-        });
-      });
-    });
-  }
-
-  void next_round() {
-    if (!buffered_stream_.exhausted && buffered_stream_.wanted) return read_buffer_chunk();
-    after_buffer_chunk();
-  }
-
-  void after_buffer_chunk() {
-    if (!replica_stream_.exhausted && replica_stream_.wanted) return read_replica_chunk();
-    assemble();
-  }
-
-  void read_buffer_chunk() {
-    IndexRange range = range_;
-    range.offset = offset_;
-    range.count = chunk_;
-    buffer_->indexes({range}, [self = shared_from_this()](auto r) {
-      if (!r.ok()) {
-        self->drop_buffer();
-        return self->after_buffer_chunk();
-      }
-      auto& entries = (*r)[0];
-      self->advance_buffer_stream(entries);
-      std::vector<std::string> ids;
-      for (const auto& e : entries) {
-        if (!self->buffered_.count(e.id)) ids.push_back(e.id);
-      }
-      self->read_buffered(ids, [self] { self->after_buffer_chunk(); });
-    });
-  }
-
-  // The next chunk starts at the score of the last entry, skipping the entries of that score
-  // already read (several observations may start in the same microsecond).
-  void advance_buffer_stream(const std::vector<IndexEntry>& entries) {
-    if (entries.size() < chunk_) buffered_stream_.exhausted = true;
-    if (entries.empty()) return;
-    const auto last = entries.back().score;
-    const auto at_last = static_cast<std::size_t>(std::count_if(
-        entries.begin(), entries.end(), [last](const auto& e) { return e.score == last; }));
-    offset_ = range_.max_score == last ? offset_ + at_last : at_last;
-    range_.max_score = last;
-    const auto time = std::chrono::system_clock::time_point(std::chrono::microseconds(last));
-    buffered_stream_.frontier = ListPosition{format_timestamp(time), entries.back().id};
-  }
-
-  void read_replica_chunk() {
-    auto filter = filter_;
-    filter.limit = static_cast<int>(chunk_) - 1;  // the store reads limit + 1
-    if (replica_stream_.frontier) {
-      filter.cursor = make_cursor(replica_stream_.frontier->time, replica_stream_.frontier->id);
-    }
-    database_.observations(filter, [self = shared_from_this()](auto rows) {
-      if (!rows.ok()) return self->done_(rows.error());
-      if (rows->size() < self->chunk_) self->replica_stream_.exhausted = true;
-      std::vector<std::string> ids;
-      for (auto& row : *rows) {
-        auto id = self->add_replica_row(std::move(row));
-        self->replica_stream_.frontier = list_position(self->table_, self->replica_.at(id));
-        if (!self->buffered_.count(id)) ids.push_back(std::move(id));
-      }
-      // Pending updates of rows that are only on the replica.
-      self->read_buffered(ids, [self] { self->assemble(); });
-    });
-  }
-
-  std::string add_replica_row(Json row) {
-    normalize_record(table_.name, row);
-    auto id = id_of(row);
-    replica_[id] = std::move(row);
-    return id;
-  }
-
-  void read_buffered(const std::vector<std::string>& ids, std::function<void()> then) {
-    if (buffer_ == nullptr || buffer_unavailable_ || ids.empty()) return then();
-    std::vector<RecordRef> refs;
-    refs.reserve(ids.size());
-    for (const auto& id : ids) refs.push_back({table_.name, id});
-    buffer_->records(refs, [self = shared_from_this(), ids, then = std::move(then)](auto r) {
-      if (!r.ok()) {
-        self->drop_buffer();
-      } else {
-        for (std::size_t i = 0; i < ids.size() && i < r->size(); ++i) {
-          self->buffered_[ids[i]] = std::move((*r)[i]);
-        }
-      }
-      then();
-    });
-  }
-
-  // The buffer failed: the page comes from the replica alone, marked as possibly incomplete.
-  void drop_buffer() {
-    buffer_unavailable_ = true;
-    buffered_.clear();
-    buffered_stream_.exhausted = true;
-  }
-
-  void assemble() {
-    std::set<std::string> ids;
-    for (const auto& [id, row] : replica_) ids.insert(id);
-    for (const auto& [id, record] : buffered_) {
-      if (record.row) ids.insert(id);
-    }
-    std::vector<std::pair<ListPosition, Json>> items;
-    for (const auto& id : ids) {
-      auto row = replica_.find(id);
-      auto pending = buffered_.find(id);
-      auto merged = merge_record(table_.name, row == replica_.end() ? nullptr : &row->second,
-                                 pending == buffered_.end() ? kNothingBuffered : pending->second);
-      if (!merged || !matches_filter(filter_, *merged)) continue;
-      auto position = list_position(table_, *merged);
-      items.emplace_back(std::move(position), std::move(*merged));
-    }
-    std::sort(items.begin(), items.end(),
-              [](const auto& a, const auto& b) { return a.first > b.first; });
-
-    // Items at or before the lowest position every open stream has reached are final.
-    std::optional<ListPosition> bound;
-    for (const Stream* s : {&buffered_stream_, &replica_stream_}) {
-      if (s->exhausted || !s->frontier) continue;
-      if (!bound || *s->frontier > *bound) bound = s->frontier;
-    }
-    std::size_t certain = items.size();
-    if (bound) {
-      certain = static_cast<std::size_t>(std::count_if(
-          items.begin(), items.end(), [&](const auto& item) { return item.first >= *bound; }));
-    }
-    const auto wanted = static_cast<std::size_t>(filter_.limit) + 1;
-    if (certain >= wanted || !bound) return finish(std::move(items), std::min(certain, wanted));
-
-    chunk_ = std::min(chunk_ * 2, kMaxChunk);
-    for (Stream* s : {&buffered_stream_, &replica_stream_}) {
-      s->wanted = !s->exhausted && s->frontier == bound;
-    }
-    next_round();
-  }
-
-  void finish(std::vector<std::pair<ListPosition, Json>> items, std::size_t count) {
-    std::vector<Json> rows;
-    rows.reserve(count);
-    for (std::size_t i = 0; i < count; ++i) rows.push_back(std::move(items[i].second));
-    done_(Read<ObservationPage>{make_observation_page(std::move(rows), filter_.limit),
-                                buffer_unavailable_});
-  }
-
-  static constexpr std::size_t kMaxChunk = 4 * ObservationFilter::kMaxLimit;
-
-  ObservationFilter filter_;
-  ReadStore& database_;
-  BufferedRecords* buffer_;
-  Callback<Read<ObservationPage>> done_;
-  const Table& table_;
-  std::size_t chunk_;
-  IndexRange range_;
-  std::size_t offset_ = 0;
-  Stream buffered_stream_;
-  Stream replica_stream_;
-  std::map<std::string, BufferedRecord> buffered_;
-  std::map<std::string, Json> replica_;
-  bool buffer_unavailable_ = false;
-};
-
 }  // namespace
 
 void SmartQuery::observation(const std::string& id, Callback<Read<std::optional<Record>>> done) {
@@ -479,7 +250,44 @@ void SmartQuery::observation(const std::string& id, Callback<Read<std::optional<
 
 void SmartQuery::observations(const ObservationFilter& filter,
                               Callback<Read<ObservationPage>> done) {
-  std::make_shared<ObservationListing>(filter, database_, buffer_, std::move(done))->start();
+  ListingPlan plan;
+  plan.table = &table_of("executed_obs_unit");
+  plan.limit = filter.limit;
+  plan.range.table = plan.table->name;
+  if (filter.obs_unit_id) {
+    plan.range.equals =
+        std::pair<std::string, std::string>("obs_unit_id", std::to_string(*filter.obs_unit_id));
+  }
+  auto lower_max = [&plan](std::int64_t score) {
+    plan.range.max_score = plan.range.max_score ? std::min(*plan.range.max_score, score) : score;
+  };
+  if (filter.until) lower_max(epoch_microseconds(*filter.until).value_or(0) - 1);
+  if (filter.cursor) {
+    lower_max(epoch_microseconds(cursor_position(*filter.cursor).first).value_or(0));
+  }
+  if (filter.since) plan.range.min_score = epoch_microseconds(*filter.since);
+  if (filter.status) plan.updatable_filter = std::pair<std::string, std::string>("status", *filter.status);
+  plan.matches = [filter](const Json& merged) { return matches_filter(filter, merged); };
+  plan.replica_page = [this, filter](const std::optional<ListPosition>& after, int count,
+                                     Callback<std::vector<Json>> cb) {
+    auto page = filter;
+    page.limit = count - 1;  // the store reads limit + 1
+    if (after) page.cursor = make_cursor(after->time, after->id);
+    database_.observations(page, std::move(cb));
+  };
+  plan.replica_among = [this, filter](const std::vector<std::string>& ids,
+                                      Callback<std::vector<Json>> cb) {
+    auto unfiltered = filter;
+    unfiltered.status.reset();
+    database_.observations_among(ids, unfiltered, std::move(cb));
+  };
+  read_merged_listing(std::move(plan), buffer_,
+                      [limit = filter.limit, done = std::move(done)](auto r) {
+                        if (!r.ok()) return done(r.error());
+                        done(Read<ObservationPage>{
+                            make_observation_page(std::move(r->value), limit),
+                            r->buffer_unavailable});
+                      });
 }
 
 void SmartQuery::raw_data_file(const std::string& id, Callback<Read<std::optional<Record>>> done) {

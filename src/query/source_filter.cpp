@@ -5,6 +5,7 @@
 
 #include "opsdb/core/error.hpp"
 #include "opsdb/core/utf8.hpp"
+#include "opsdb/query/query_parameters.hpp"
 #include "opsdb/query/source_catalog.hpp"
 
 namespace opsdb {
@@ -24,17 +25,6 @@ double parse_degrees(const std::string& name, const std::string& text, double mi
     throw ApiError(ErrorKind::bad_request, name + " must be a number of degrees in [" +
                                                std::to_string(min) + ", " + std::to_string(max) +
                                                (max_inclusive ? "]" : ")"));
-  }
-  return value;
-}
-
-int parse_limit(const std::string& text) {
-  int value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || ptr != text.data() + text.size() || value < 1 ||
-      value > SourceFilter::kMaxLimit) {
-    throw ApiError(ErrorKind::bad_request, "limit must be an integer between 1 and " +
-                                               std::to_string(SourceFilter::kMaxLimit));
   }
   return value;
 }
@@ -112,7 +102,7 @@ SourceFilter parse_source_filter(const std::map<std::string, std::string>& query
       radius = parse_degrees(key, value, 0, 180, true);
       if (*radius <= 0) throw ApiError(ErrorKind::bad_request, "radius must be above 0 degrees");
     } else if (key == "limit") {
-      f.limit = parse_limit(value);
+      f.limit = parse_int_parameter(key, value, 1, SourceFilter::kMaxLimit);
     } else if (key == "cursor") {
       f.after = parse_cursor(value);
     } else {

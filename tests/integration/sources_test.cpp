@@ -168,5 +168,105 @@ TEST_F(SourcesTest, OneSourceItsDetailsAndResolvingAName) {
   EXPECT_EQ(http_json(port(), "POST", "/sources/resolve", {{"nom", "x"}}).status, 400);
 }
 
+std::string upper_case(std::string text) {
+  for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
+TEST_F(SourcesTest, ResolvingFindsASourceByAnyOfItsAliasesWhateverTheCase) {
+  PgProbe main(stack_config().main_db);
+  const auto source = main.scalar("SELECT id FROM source WHERE name = $1", {prefix_name_ + "0"});
+  const auto first = prefix_name_ + "alias-a", second = prefix_name_ + "alias-b";
+  // Inserted out of order: the answer lists them sorted.
+  for (const auto& alias : {second, first}) {
+    main.exec("INSERT INTO source_alias (source_id, alias) VALUES ($1::integer, $2)",
+              {std::to_string(source), alias});
+  }
+  PgProbe replica(stack_config().local_db);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return replica.scalar("SELECT count(*) FROM source_alias WHERE source_id = $1::integer",
+                              {std::to_string(source)}) == 2;
+      },
+      10s));
+
+  auto found = http_json(port(), "POST", "/sources/resolve", {{"name", upper_case(second)}});
+  ASSERT_EQ(found.status, 200) << found.body;
+  const auto doc = found.json();
+  EXPECT_EQ(doc["id"], source);
+  EXPECT_EQ(doc["name"], prefix_name_ + "0");
+  EXPECT_EQ(doc["matched"], "alias");
+  EXPECT_EQ(doc["alias"], second) << "the alias as it is stored";
+  EXPECT_EQ(doc["aliases"], json({first, second}));
+
+  EXPECT_EQ(
+      http_json(port(), "POST", "/sources/resolve", {{"name", prefix_name_ + "alias-c"}}).status,
+      404);
+}
+
+TEST_F(SourcesTest, ResolvingPrefersANameToAnAliasAndSaysWhichMatched) {
+  PgProbe main(stack_config().main_db);
+  const auto one = main.scalar("SELECT id FROM source WHERE name = $1", {prefix_name_ + "1"});
+  const auto two = main.scalar("SELECT id FROM source WHERE name = $1", {prefix_name_ + "2"});
+  // Source 1 is also known by the name of source 2, in other letters.
+  const auto clash = upper_case(prefix_name_ + "2");
+  main.exec("INSERT INTO source_alias (source_id, alias) VALUES ($1::integer, $2)",
+            {std::to_string(one), clash});
+  PgProbe replica(stack_config().local_db);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return replica.scalar("SELECT count(*) FROM source_alias WHERE source_id = $1::integer",
+                              {std::to_string(one)}) == 1;
+      },
+      10s));
+
+  auto by_name = http_json(port(), "POST", "/sources/resolve", {{"name", clash}});
+  ASSERT_EQ(by_name.status, 200) << by_name.body;
+  EXPECT_EQ(by_name.json()["id"], two);
+  EXPECT_EQ(by_name.json()["matched"], "name");
+  EXPECT_FALSE(by_name.json().contains("alias")) << by_name.body;
+  EXPECT_EQ(by_name.json()["aliases"], json::array());
+
+  auto exact = http_json(port(), "POST", "/sources/resolve", {{"name", prefix_name_ + "1"}});
+  ASSERT_EQ(exact.status, 200) << exact.body;
+  EXPECT_EQ(exact.json()["id"], one);
+  EXPECT_EQ(exact.json()["matched"], "name");
+  EXPECT_EQ(exact.json()["aliases"], json({clash}));
+
+  EXPECT_EQ(
+      http_json(port(), "POST", "/sources/resolve", {{"name", prefix_name_ + "nowhere"}}).status,
+      404);
+}
+
+TEST_F(SourcesTest, ASourceAndItsDetailsListItsAliases) {
+  PgProbe main(stack_config().main_db);
+  const auto source = main.scalar("SELECT id FROM source WHERE name = $1", {prefix_name_ + "3"});
+  const auto first = prefix_name_ + "other-a", second = prefix_name_ + "other-b";
+  for (const auto& alias : {second, first}) {
+    main.exec("INSERT INTO source_alias (source_id, alias) VALUES ($1::integer, $2)",
+              {std::to_string(source), alias});
+  }
+  // An alias belongs to one source only, whatever its case.
+  EXPECT_ANY_THROW(main.exec("INSERT INTO source_alias (source_id, alias) VALUES ($1::integer, $2)",
+                             {std::to_string(source), upper_case(first)}));
+  PgProbe replica(stack_config().local_db);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return replica.scalar("SELECT count(*) FROM source_alias WHERE source_id = $1::integer",
+                              {std::to_string(source)}) == 2;
+      },
+      10s));
+
+  const auto path = "/sources/" + std::to_string(source);
+  for (const auto& target : {path, path + "/details"}) {
+    auto r = http_get(port(), target);
+    ASSERT_EQ(r.status, 200) << target << ": " << r.body;
+    EXPECT_EQ(r.json()["aliases"], json({first, second})) << target;
+  }
+  EXPECT_TRUE(http_get(port(), path + "/details").json()["obs_units"].is_array());
+  const auto bare = main.scalar("SELECT id FROM source WHERE name = $1", {prefix_name_ + "4"});
+  EXPECT_EQ(http_get(port(), "/sources/" + std::to_string(bare)).json()["aliases"], json::array());
+}
+
 }  // namespace
 }  // namespace opsdb::test

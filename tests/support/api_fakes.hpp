@@ -82,7 +82,7 @@ class EmptyBuffer final : public BufferInspector, public DeadLetters {
   }
 };
 
-class EmptyCatalogs final : public SourceCatalog, public ProgramCatalog {
+class EmptyCatalogs final : public SourceCatalog, public ProgramCatalog, public TransferCatalog {
  public:
   void sources(const SourceFilter&, Callback<std::vector<SourceCatalog::Record>> done) override {
     done(std::vector<SourceCatalog::Record>{});
@@ -106,7 +106,38 @@ class EmptyCatalogs final : public SourceCatalog, public ProgramCatalog {
   void update(int, ProgramFields, Callback<ProgramCatalog::Record> done) override {
     done(Error{Fault::not_found, "no such program", ""});
   }
+  void packages(const PackageFilter&, Callback<std::vector<TransferCatalog::Record>> done) override {
+    done(std::vector<TransferCatalog::Record>{});
+  }
+  void packages_among(const std::vector<std::string>&,
+                      Callback<std::vector<TransferCatalog::Record>> done) override {
+    done(std::vector<TransferCatalog::Record>{});
+  }
+  void totals(Callback<TransferCatalog::Record> done) override {
+    done(TransferCatalog::Record::object());
+  }
+  void reset_transfer(long long, const std::string&,
+                      Callback<TransferCatalog::Record> done) override {
+    done(Error{Fault::not_found, "no such data transfer", ""});
+  }
 };
+
+// Runs a computation and its continuation at once, on the caller's thread: the handler answers
+// inside `dispatch`.
+inline Offload inline_offload() {
+  return [](std::function<void()> work, std::function<void()> after) {
+    work();
+    after();
+    return true;
+  };
+}
+
+// The telescope's site, as the configuration gives it by default.
+inline ObservingSite default_site() {
+  const Config config;
+  return {config.telescope_latitude_deg, config.telescope_longitude_deg,
+          config.telescope_altitude_m};
+}
 
 // Keeps the last write and accepts it.
 class CapturingSink final : public WriteSink {
@@ -131,6 +162,8 @@ class ApiHarness {
     services_->clock = &clock_;
     services_->sources = &catalogs_;
     services_->programs = &catalogs_;
+    services_->transfers = &transfers_;
+    services_->visibility = &visibility_;
     monitor_.sample();
     router_ = make_router(*services_);
   }
@@ -177,6 +210,8 @@ class ApiHarness {
   InMemoryCredentials credentials_;
   InMemoryTokenRegistry tokens_{credentials_};
   EmptyCatalogs catalogs_;
+  TransferView transfers_{catalogs_, reads_, &buffered_};
+  VisibilityService visibility_{default_site(), catalogs_, inline_offload(), {}, clock_};
   std::string admin_token_ = credentials_.add_token("harness", {Role::admin});
   std::shared_ptr<auth::CredentialVerifier> verifier_ =
       std::make_shared<auth::CredentialVerifier>(credentials_, clock_, auth::VerifierOptions{});

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <fstream>
+#include <utility>
+#include <vector>
 
 namespace opsdb {
 namespace {
@@ -198,6 +200,43 @@ TEST(Config, InputLimitsHaveDefaultsAndAreValidated) {
   EXPECT_NE(error_of({{"HTTP_JSON_MAX_DEPTH", "121"}}).find("HTTP_JSON_MAX_DEPTH"),
             std::string::npos);
   EXPECT_EQ(load({{"HTTP_JSON_MAX_DEPTH", "120"}}).http_json_max_depth, 120u);
+}
+
+TEST(Config, TheTelescopeSiteAndTheVisibilityCacheHaveDefaultsAndAreValidated) {
+  auto c = load({});
+  EXPECT_DOUBLE_EQ(c.telescope_latitude_deg, -22.9856);
+  EXPECT_DOUBLE_EQ(c.telescope_longitude_deg, -67.7403);
+  EXPECT_DOUBLE_EQ(c.telescope_altitude_m, 5612);
+  EXPECT_EQ(c.visibility_cache_entries, 4096u);
+  EXPECT_EQ(c.visibility_cache_ttl, std::chrono::hours(24));
+  EXPECT_EQ(c.visibility_threads, 1);
+  EXPECT_EQ(c.visibility_queue_limit, 64u);
+
+  c = load({{"TELESCOPE_LATITUDE_DEG", "19.8207"},
+            {"TELESCOPE_LONGITUDE_DEG", "-155.4681"},
+            {"TELESCOPE_ALTITUDE_M", "4205"},
+            {"VISIBILITY_CACHE_ENTRIES", "10"},
+            {"VISIBILITY_CACHE_TTL", "60"},
+            {"VISIBILITY_QUEUE_LIMIT", "8"}});
+  EXPECT_DOUBLE_EQ(c.telescope_latitude_deg, 19.8207);
+  EXPECT_DOUBLE_EQ(c.telescope_longitude_deg, -155.4681);
+  EXPECT_DOUBLE_EQ(c.telescope_altitude_m, 4205);
+  EXPECT_EQ(c.visibility_cache_entries, 10u);
+  EXPECT_EQ(c.visibility_cache_ttl, std::chrono::seconds(60));
+  EXPECT_EQ(c.visibility_queue_limit, 8u);
+
+  for (const auto& [key, value] :
+       std::vector<std::pair<std::string, std::string>>{{"TELESCOPE_LATITUDE_DEG", "-91"},
+                                                        {"TELESCOPE_LATITUDE_DEG", "south"},
+                                                        {"TELESCOPE_LONGITUDE_DEG", "292.26"},
+                                                        {"TELESCOPE_LONGITUDE_DEG", "nan"},
+                                                        {"TELESCOPE_ALTITUDE_M", "18412"},
+                                                        {"VISIBILITY_CACHE_ENTRIES", "-1"},
+                                                        {"VISIBILITY_CACHE_TTL", "0"},
+                                                        {"VISIBILITY_THREADS", "0"},
+                                                        {"VISIBILITY_QUEUE_LIMIT", "0"}}) {
+    EXPECT_NE(error_of({{key, value}}).find(key), std::string::npos) << key << "=" << value;
+  }
 }
 
 }  // namespace

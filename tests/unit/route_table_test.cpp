@@ -27,6 +27,8 @@ class RouteTableTest : public ::testing::Test {
     services.clock = &clock_;
     services.sources = &catalogs_;
     services.programs = &catalogs_;
+    services.transfers = &transfers_;
+    services.visibility = &visibility_;
     if (secondary) {
       services.buffer = &buffer_;
       services.dead_letters = &buffer_;
@@ -51,6 +53,9 @@ class RouteTableTest : public ::testing::Test {
   test::InMemoryCredentials credentials_;
   test::InMemoryTokenRegistry tokens_{credentials_};
   test::EmptyCatalogs catalogs_;
+  TransferView transfers_{catalogs_, store_, nullptr};
+  VisibilityService visibility_{
+      test::default_site(), catalogs_, test::inline_offload(), {}, clock_};
   std::shared_ptr<auth::CredentialVerifier> verifier_ =
       std::make_shared<auth::CredentialVerifier>(credentials_, clock_, auth::VerifierOptions{});
   std::string observer_token_ = credentials_.add_token("recorder", {Role::observer});

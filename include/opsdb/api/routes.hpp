@@ -6,6 +6,7 @@
 
 #include "opsdb/api/error_mapping.hpp"
 #include "opsdb/api/write_sink.hpp"
+#include "opsdb/astro/visibility_service.hpp"
 #include "opsdb/auth/token_registry.hpp"
 #include "opsdb/core/clock.hpp"
 #include "opsdb/config/config.hpp"
@@ -13,6 +14,7 @@
 #include "opsdb/query/program_catalog.hpp"
 #include "opsdb/query/smart_query.hpp"
 #include "opsdb/query/source_catalog.hpp"
+#include "opsdb/query/transfer_view.hpp"
 #include "opsdb/status/metrics.hpp"
 #include "opsdb/status/site_monitor.hpp"
 #include "opsdb/status/site_status.hpp"
@@ -40,8 +42,13 @@ struct ApiServices {
   std::shared_ptr<Authenticator> authenticator{};
   /// The source catalogue (/sources); without one those routes do not exist.
   SourceCatalog* sources = nullptr;
+  /// Visibility at the telescope (/visibility, /sources/{id}/chip); without it those routes do
+  /// not exist.
+  VisibilityService* visibility = nullptr;
   /// Observing programs (/observing_program); without one those routes do not exist.
   ProgramCatalog* programs = nullptr;
+  /// The transfer pipeline (/api/transfer); without one those routes do not exist.
+  TransferView* transfers = nullptr;
   /// Token management (/api/tokens); without one those routes do not exist.
   auth::TokenRegistry* tokens = nullptr;
   const Clock* clock = nullptr;  // token expiry; required with `tokens`

@@ -98,6 +98,19 @@ struct Config {
   std::chrono::milliseconds auth_last_used_interval{60'000};
   std::string log_level = "info";
   LogFormat log_format = LogFormat::text;
+
+  /// Where the telescope stands (Cerro Chajnantor): geodetic latitude and longitude in degrees,
+  /// east positive, and height in metres; visibility is computed for this site.
+  double telescope_latitude_deg = -22.9856;
+  double telescope_longitude_deg = -67.7403;
+  double telescope_altitude_m = 5612;
+  /// Computed nights kept in memory (least recently used evicted), and how long each is kept.
+  std::size_t visibility_cache_entries = 4096;
+  std::chrono::milliseconds visibility_cache_ttl{24 * 3600 * 1000};
+  /// Threads that compute visibility (never the HTTP threads), and the computations that may
+  /// wait for them before requests are refused with 503.
+  int visibility_threads = 1;
+  std::size_t visibility_queue_limit = 64;
 };
 
 /// The longest one call to `db` may take: connecting plus the statement.

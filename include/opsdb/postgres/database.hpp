@@ -17,6 +17,17 @@ struct SqlQuery {
   std::vector<std::optional<std::string>> params;
 };
 
+/// The text form of a `uuid[]` parameter, '{id,id,...}' (the ids were checked as UUIDs by
+/// their source).
+inline std::string uuid_array(const std::vector<std::string>& ids) {
+  std::string text = "{";
+  for (const auto& id : ids) {
+    if (text.size() > 1) text += ',';
+    text += id;
+  }
+  return text + "}";
+}
+
 /// A PostgreSQL database reached asynchronously: calls return at once and `done` runs later on a
 /// database worker thread. Implementations bound every call with a deadline.
 class Database : public TransactionApplier {

@@ -26,7 +26,7 @@ struct RecordRef {
   std::string id;
 };
 
-/// A stretch of one index of buffered records, newest first. Scores are the microseconds since
+/// A stretch of one index of buffered records, newest first (oldest first when asked). Scores are the microseconds since
 /// the epoch of the table's order column; an entry that an update wrote (the update did not know
 /// that time) scores 0.
 struct IndexRange {
@@ -37,6 +37,7 @@ struct IndexRange {
   std::optional<std::int64_t> min_score;  ///< inclusive; none: no lower bound
   std::size_t offset = 0;                 ///< entries of the range to skip
   std::size_t count = 0;                  ///< at most this many; 0: all
+  bool oldest_first = false;              ///< lowest score first (then the lowest id)
 };
 
 struct IndexEntry {
@@ -55,7 +56,7 @@ class BufferedRecords {
   virtual void records(std::vector<RecordRef> refs, Callback<std::vector<BufferedRecord>> done) = 0;
 
   /// The entries of each range, in the order asked; each newest first (highest score, then the
-  /// highest id).
+  /// highest id) unless the range asks for oldest first.
   virtual void indexes(std::vector<IndexRange> ranges,
                        Callback<std::vector<std::vector<IndexEntry>>> done) = 0;
 };

@@ -6,19 +6,12 @@
 
 #include "opsdb/core/result.hpp"
 #include "opsdb/query/buffered_records.hpp"
+#include "opsdb/query/merged_listing.hpp"
 #include "opsdb/query/observation_filter.hpp"
 #include "opsdb/query/observation_page.hpp"
 #include "opsdb/query/read_store.hpp"
 
 namespace opsdb {
-
-/// A read's answer, and whether every source it wanted answered.
-template <typename T>
-struct Read {
-  T value;
-  /// The buffer could not be read: writes still pending at this site may be missing.
-  bool buffer_unavailable = false;
-};
 
 /// What every read endpoint asks. At a secondary site it merges the local replica with what is
 /// still buffered (DESIGN §8): the buffer is read first and the replica after it, so a record

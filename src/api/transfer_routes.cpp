@@ -1,0 +1,100 @@
+#include <chrono>
+#include <cstdint>
+
+#include "opsdb/core/timestamp.hpp"
+#include "opsdb/query/query_parameters.hpp"
+#include "responses.hpp"
+#include "route_groups.hpp"
+
+namespace opsdb {
+namespace {
+
+using http::PathParams;
+using http::Request;
+using http::RequestContext;
+using http::Respond;
+using Json = nlohmann::json;
+
+Json buffer_summary(const BufferStats& stats) {
+  return {{"pending", stats.pending},
+          {"failed", stats.failed},
+          {"awaiting_replication", stats.awaiting_replication},
+          {"oldest_pending_seconds",
+           stats.oldest_pending_seconds ? Json(*stats.oldest_pending_seconds) : Json(nullptr)}};
+}
+
+// The totals, then (at a secondary site) the buffer's own counts beside them.
+void overview(const ApiServices& s, Respond respond) {
+  s.transfers->overview([&s, respond](Result<Read<Json>> r) {
+    if (!r.ok()) return respond_error(respond, r.error(), s.read_dependency());
+    auto document = std::move(r->value);
+    const bool buffer_unavailable = r->buffer_unavailable;
+    document["computed_at"] = format_timestamp(std::chrono::system_clock::now());
+    if (!s.secondary()) {
+      document["buffer"] = nullptr;
+      return respond(read_response(document, false));
+    }
+    s.buffer->stats([respond, document = std::move(document),
+                     buffer_unavailable](Result<BufferStats> stats) mutable {
+      document["buffer"] = stats.ok() ? buffer_summary(*stats) : Json(nullptr);
+      respond(read_response(document, buffer_unavailable || !stats.ok()));
+    });
+  });
+}
+
+void list_packages(const ApiServices& s, const Request& r, Respond respond) {
+  s.transfers->packages(parse_package_filter(r.query), [&s, respond](Result<Read<PackagePage>> r) {
+    if (!r.ok()) return respond_error(respond, r.error(), s.read_dependency());
+    auto& page = r->value;
+    const auto count = page.items.size();
+    Json next = page.next_cursor ? Json(*page.next_cursor) : Json(nullptr);
+    respond(read_response(
+        {{"items", std::move(page.items)}, {"count", count}, {"next_cursor", std::move(next)}},
+        r->buffer_unavailable));
+  });
+}
+
+void reset_transfer(const ApiServices& s, const RequestContext& context, const PathParams& p,
+                    Respond respond) {
+  const auto id = parse_int_parameter("the data transfer id", p.at("id"), 1, INT32_MAX);
+  const auto by = context.caller ? context.caller->user : std::string();
+  s.transfers->reset_transfer(id, by, [respond](Result<Json> r) {
+    if (!r.ok()) {
+      return respond_main_only_error(respond, r.error(), "data transfers are reset");
+    }
+    respond(json_response(200, *r));
+  });
+}
+
+}  // namespace
+
+void add_transfer_routes(http::Router& router, const ApiServices& s) {
+  if (s.transfers == nullptr) return;
+  router.add({.method = "GET",
+              .pattern = "/api/transfer/overview",
+              .role = Role::viewer,
+              .handler = [&s](const RequestContext&, const Request&, const PathParams&,
+                              Respond respond) { overview(s, std::move(respond)); },
+              .summary = "Raw data packages by state and status, transfers by status, active "
+                         "transfers and the buffer, with pending writes counted",
+              .response_shape = "transfer_overview"});
+  router.add({.method = "GET",
+              .pattern = "/api/transfer/raw-packages",
+              .role = Role::viewer,
+              .handler = [&s](const RequestContext&, const Request& r, const PathParams&,
+                              Respond respond) { list_packages(s, r, std::move(respond)); },
+              .summary = "Raw data packages with their file counts and sizes, newest first "
+                         "(sort=created_asc for oldest first; keyset pagination), buffered "
+                         "ones included",
+              .response_shape = "package_page"});
+  router.add({.method = "POST",
+              .pattern = "/api/transfer/data-transfer/{id}/reset",
+              .role = Role::admin,
+              .handler = [&s](const RequestContext& context, const Request&, const PathParams& p,
+                              Respond respond) { reset_transfer(s, context, p, std::move(respond)); },
+              .summary = "A failed data transfer back to pending, its error kept in its history "
+                         "(main database; 409 unless failed)",
+              .response_shape = "data_transfer"});
+}
+
+}  // namespace opsdb
