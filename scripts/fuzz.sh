@@ -19,7 +19,7 @@ CC=clang-16 CXX=clang++-16 cmake -S . -B build-fuzz -DOPSDB_FUZZ=ON -DBUILD_TEST
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 
 read -r -a targets <<<"${FUZZ_TARGETS:-write_body request_target transaction_document \
-observation_filter visibility_request dotenv lsn timestamp jwt authorization}"
+observation_filter visibility_request idempotency_key dotenv lsn timestamp jwt authorization}"
 cmake --build build-fuzz -j"${BUILD_JOBS:-2}" --target "${targets[@]/%/_fuzzer}"
 
 # Targets whose input is JSON get the dictionary of JSON tokens and the API's field names.

@@ -8,9 +8,11 @@ namespace opsdb {
 
 void DirectWriter::submit(BuiltWrite write, std::function<void(WriteResult)> done) {
   auto tx_id = write.tx.id;
+  auto request_hash = write.request_hash;
   std::vector<Transaction> batch;
   batch.push_back(std::move(write.tx));
-  db_.apply(std::move(batch), [done = std::move(done), tx_id](Result<ApplyResult> result) {
+  db_.apply(std::move(batch), [this, done = std::move(done), tx_id,
+                               request_hash](Result<ApplyResult> result) mutable {
     if (!result.ok()) {
       spdlog::warn("transaction {} not applied: {}", tx_id, result.error().message);
       done(WriteResult{to_api_error(result.error(), Dependency::database), {}});
@@ -21,6 +23,9 @@ void DirectWriter::submit(BuiltWrite write, std::function<void(WriteResult)> don
       done(WriteResult{ApiError(ErrorKind::internal, "unexpected apply result"), {}});
       return;
     }
+    if (outcomes[0].state == TxOutcome::State::skipped && request_hash) {
+      return answer_skipped_retry(tx_id, *request_hash, std::move(done));
+    }
     if (outcomes[0].state == TxOutcome::State::failed) {
       spdlog::info("transaction {} rejected by the database: {}", tx_id, outcomes[0].error.message);
       done(WriteResult{to_api_error(outcomes[0].error, Dependency::database), {}});
@@ -28,6 +33,18 @@ void DirectWriter::submit(BuiltWrite write, std::function<void(WriteResult)> don
     }
     done(WriteResult{std::nullopt, "applied"});
   });
+}
+
+// The ledger already held the transaction of this Idempotency-Key: a retry of the same request
+// is answered as the original was; another request with the key is refused.
+void DirectWriter::answer_skipped_retry(const std::string& tx_id, const std::string& request_hash,
+                                        std::function<void(WriteResult)> done) {
+  requests_.recorded_hash(
+      tx_id, [done = std::move(done), request_hash](Result<std::optional<std::string>> recorded) {
+        if (!recorded.ok())
+          return done(WriteResult{to_api_error(recorded.error(), Dependency::database), {}});
+        done(answer_retry(*recorded == request_hash, "applied"));
+      });
 }
 
 }  // namespace opsdb

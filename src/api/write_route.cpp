@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "opsdb/tx/idempotency.hpp"
 #include "responses.hpp"
 
 namespace opsdb {
@@ -12,6 +13,11 @@ http::Route write_route(const ApiServices& s, http::Route contract, BuildWrite b
                          const http::RequestContext&, const http::Request& request,
                          const http::PathParams& params, http::Respond respond) {
     auto write = std::make_shared<BuiltWrite>(build(s.builder, request, params));
+    if (const auto key = request.header("idempotency-key"); !key.empty()) {
+      check_idempotency_key(key);
+      make_idempotent(*write, s.config.site_name, key,
+                      request_hash(request.method, request.path, request.body));
+    }
     s.references.check(write->tx, [&s, write, respond, status](std::optional<ApiError> error) {
       if (error) return respond(http::error_response(*error));
       auto body = write->response;
@@ -20,7 +26,9 @@ http::Route write_route(const ApiServices& s, http::Route contract, BuildWrite b
                       [respond, body = std::move(body), status](WriteResult r) mutable {
                         if (r.error) return respond(http::error_response(*r.error));
                         body["status"] = r.status;
-                        respond(json_response(status, body));
+                        auto response = json_response(status, body);
+                        if (r.replayed) response.headers.emplace_back(kReplayedHeader, "true");
+                        respond(std::move(response));
                       });
     });
   };

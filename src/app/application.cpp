@@ -30,6 +30,7 @@
 #include "opsdb/postgres/pg_read_store.hpp"
 #include "opsdb/postgres/pg_reference_ids.hpp"
 #include "opsdb/postgres/pg_program_catalog.hpp"
+#include "opsdb/postgres/pg_request_ledger.hpp"
 #include "opsdb/postgres/pg_transfer_catalog.hpp"
 #include "opsdb/postgres/pg_source_catalog.hpp"
 #include "opsdb/postgres/pg_replica_progress.hpp"
@@ -130,8 +131,9 @@ std::string lease_identity(const Config& config) {
 }
 
 BufferOptions buffer_options(const Config& config) {
-  return BufferOptions{config.site_name, lease_identity(config), config.transaction_status_ttl,
-                       config.lsn_tracking_enabled, config.drain_lease_ttl};
+  return BufferOptions{config.site_name,           lease_identity(config),
+                       config.transaction_status_ttl, config.lsn_tracking_enabled,
+                       config.drain_lease_ttl,      config.idempotency_key_ttl};
 }
 
 DrainOptions drain_options(const Config& config) {
@@ -281,7 +283,8 @@ int serve(const Config& config) {
 
   std::unique_ptr<SecondarySite> site;
   if (secondary) site = std::make_unique<SecondarySite>(io, config, main_db, reads, clock);
-  DirectWriter direct(main_db);
+  PgRequestLedger request_ledger(main_db);
+  DirectWriter direct(main_db, request_ledger);
   TransactionBuilder builder(config.site_name, clock,
                              {.max_depth = config.http_json_max_depth,
                               .max_string = config.http_json_max_string,

@@ -2,11 +2,12 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <array>
 #include <stdexcept>
+
+#include "opsdb/core/digest.hpp"
 
 namespace opsdb::auth {
 namespace {
@@ -47,11 +48,7 @@ bool is_api_token(std::string_view text) {
   return is_lower_hex(text.substr(kApiTokenMarker.size()));
 }
 
-std::string token_hash(std::string_view token) {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest.data());
-  return to_hex(digest.data(), digest.size());
-}
+std::string token_hash(std::string_view token) { return sha256_hex(token); }
 
 std::string token_prefix(std::string_view token) {
   return std::string(token.substr(kApiTokenMarker.size(), kPrefixDigits));

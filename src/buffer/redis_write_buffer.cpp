@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "opsdb/buffer/embedded_lua.hpp"
 #include "opsdb/buffer/enqueue_commands.hpp"
 #include "opsdb/redis/redis_client.hpp"
 #include "opsdb/redis/redis_error.hpp"
@@ -9,7 +10,10 @@
 namespace opsdb {
 
 RedisWriteBuffer::RedisWriteBuffer(redis::RedisClient& redis, const BufferOptions& options)
-    : redis_(redis), keys_(options.site_name) {}
+    : redis_(redis),
+      keys_(options.site_name),
+      idempotency_ttl_(options.idempotency_ttl),
+      enqueue_once_(redis, embedded_lua("enqueue_once")) {}
 
 void RedisWriteBuffer::enqueue(const Transaction& tx, Callback<void> done) {
   std::vector<std::vector<std::string>> words;
@@ -21,6 +25,32 @@ void RedisWriteBuffer::enqueue(const Transaction& tx, Callback<void> done) {
       return done(std::move(error));
     }
     done({});
+  });
+}
+
+void RedisWriteBuffer::enqueue_once(const Transaction& tx, const std::string& request_hash,
+                                    Callback<std::optional<std::string>> done) {
+  std::vector<std::string> keys{keys_.idempotency(tx.id)};
+  std::vector<std::string> args{request_hash, std::to_string(idempotency_ttl_.count())};
+  auto commands = enqueue_commands(keys_, tx);
+  args.push_back(std::to_string(commands.size()));
+  for (auto& command : commands) {
+    args.push_back(std::move(command.name));
+    args.push_back(std::to_string(command.keys.size()));
+    args.push_back(std::to_string(command.args.size()));
+    for (auto& key : command.keys) keys.push_back(std::move(key));
+    for (auto& arg : command.args) args.push_back(std::move(arg));
+  }
+  enqueue_once_.run(std::move(keys), std::move(args), [done = std::move(done)](redis::Result r) {
+    if (!r.ok()) {
+      auto error = redis::to_error(r);
+      spdlog::warn("transaction buffer unavailable: {}", error.message);
+      return done(std::move(error));
+    }
+    if (r.reply.type == redis::Reply::Type::string) {
+      return done(std::optional<std::string>(r.reply.str));
+    }
+    done(std::optional<std::string>());
   });
 }
 

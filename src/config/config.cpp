@@ -264,6 +264,7 @@ Config load_config(const std::map<std::string, std::string>& env,
         static_cast<int>(parse_integer("DRAIN_TEST_FAULT", fault->substr(6), 0, 1000));
   }
   r.seconds("TRANSACTION_STATUS_TTL", c.transaction_status_ttl, 1, 365.0 * 86400);
+  r.seconds("IDEMPOTENCY_KEY_TTL", c.idempotency_key_ttl, 60, 365.0 * 86400);
   r.boolean("LSN_TRACKING_ENABLED", c.lsn_tracking_enabled);
   r.seconds("LSN_CHECK_INTERVAL", c.lsn_check_interval, 0.001, 3600);
   r.seconds("LSN_TIMEOUT", c.lsn_timeout, 0.001, 86400);

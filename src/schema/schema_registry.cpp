@@ -92,6 +92,10 @@ std::vector<Table> project_tables() {
         col("size_bytes", T::bigint), col("checksum", T::text), nullable(col("file_type", T::text)),
         col("created_at", T::timestamptz)},
        "created_at"},
+      // Written by the API alongside a write sent with an Idempotency-Key (tx/idempotency.hpp).
+      {"idempotent_request",
+       {col("id", T::uuid), col("request_hash", T::text), col("created_at", T::timestamptz)},
+       "created_at"},
   };
 }
 

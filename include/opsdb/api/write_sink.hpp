@@ -14,7 +14,15 @@ namespace opsdb {
 struct WriteResult {
   std::optional<ApiError> error;
   std::string status;
+  /// A retry with the Idempotency-Key of a write already taken: nothing new was written and the
+  /// client gets the original answer.
+  bool replayed = false;
 };
+
+/// The answer to a keyed write whose transaction was taken before: a retry of the same request
+/// (`same_request`) gets the original answer, with `status`; another request reusing the key is
+/// refused.
+WriteResult answer_retry(bool same_request, const std::string& status);
 
 /// Where validated writes go: executed at once on the main DB, or buffered for the drain.
 class WriteSink {

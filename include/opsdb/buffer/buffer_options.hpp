@@ -13,6 +13,9 @@ struct BufferOptions {
   bool lsn_tracking_enabled = true;         // false: caches go right after the apply
   /// How long the drain lease outlives its last renewal; longer than one main-database call.
   std::chrono::milliseconds lease_ttl{30'000};
+  /// How long an Idempotency-Key is remembered in the buffer (beyond, the ledger still applies
+  /// its transaction once).
+  std::chrono::seconds idempotency_ttl{86'400};
 };
 
 }  // namespace opsdb

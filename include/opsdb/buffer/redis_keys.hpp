@@ -13,6 +13,11 @@ class RedisKeys {
   const std::string& prefix() const { return prefix_; }
   std::string buffer() const { return prefix_ + "transaction_buffer"; }
   std::string status(const std::string& tx_id) const { return prefix_ + "transaction:" + tx_id; }
+  /// Marks the transaction of an Idempotency-Key as buffered, holding its request hash, for the
+  /// key horizon.
+  std::string idempotency(const std::string& tx_id) const {
+    return prefix_ + "idempotency:" + tx_id;
+  }
   std::string record(const std::string& table, const std::string& id) const {
     return prefix_ + "buffered:" + table + ":" + id;
   }

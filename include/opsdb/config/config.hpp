@@ -74,6 +74,8 @@ struct Config {
   /// Testing only: the next N drain steps throw (DRAIN_TEST_FAULT=throw:N).
   int drain_test_throws = 0;
   std::chrono::seconds transaction_status_ttl{86'400};
+  /// How long a secondary site's buffer remembers an Idempotency-Key (IDEMPOTENCY_KEY_TTL).
+  std::chrono::seconds idempotency_key_ttl{86'400};
 
   bool lsn_tracking_enabled = true;
   std::chrono::milliseconds lsn_check_interval{100};

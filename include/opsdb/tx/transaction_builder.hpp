@@ -1,6 +1,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "opsdb/core/clock.hpp"
@@ -25,6 +26,8 @@ nlohmann::json parse_body(const std::string& body, const JsonLimits& limits = {}
 struct BuiltWrite {
   Transaction tx;
   nlohmann::json response;  // what the client gets back besides transaction_id and status
+  /// Set when the client sent an Idempotency-Key (see idempotency.hpp): the hash of its request.
+  std::optional<std::string> request_hash{};
 };
 
 /// Turns request bodies of the critical endpoints into transactions: validates every field

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <optional>
+#include <string>
+
 #include "opsdb/core/result.hpp"
 #include "opsdb/tx/transaction.hpp"
 
@@ -12,6 +15,12 @@ class WriteBuffer {
  public:
   virtual ~WriteBuffer() = default;
   virtual void enqueue(const Transaction& tx, Callback<void> done) = 0;
+  /// As `enqueue`, once per transaction id: the transaction of an Idempotency-Key is buffered
+  /// only if no transaction with its id was buffered within the key horizon, in the same atomic
+  /// step that records `request_hash` for it. `done` gets the request hash recorded before when
+  /// there was one (nothing was buffered then), none when this call buffered the transaction.
+  virtual void enqueue_once(const Transaction& tx, const std::string& request_hash,
+                            Callback<std::optional<std::string>> done) = 0;
 };
 
 }  // namespace opsdb
