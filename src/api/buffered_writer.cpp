@@ -11,14 +11,14 @@ void BufferedWriter::submit(BuiltWrite write, std::function<void(WriteResult)> d
         write.tx, hash,
         [done = std::move(done), hash](Result<std::optional<std::string>> result) {
           if (!result.ok())
-            return done(WriteResult{to_api_error(result.error(), Dependency::buffer), ""});
+            return done(WriteResult{to_api_error(result.error(), Dependency::buffer_write), ""});
           if (!*result) return done(WriteResult{std::nullopt, "buffered"});
           done(answer_retry(**result == hash, "buffered"));
         });
   }
   buffer_.enqueue(write.tx, [done = std::move(done)](Status result) {
     if (!result.ok())
-      return done(WriteResult{to_api_error(result.error(), Dependency::buffer), ""});
+      return done(WriteResult{to_api_error(result.error(), Dependency::buffer_write), ""});
     done(WriteResult{std::nullopt, "buffered"});
   });
 }

@@ -12,6 +12,12 @@ ApiError database_error(const Error& error) {
                     {{"reason", "database_busy"}});
   }
   // What an adapter found itself (no such row, more than one): its message says what.
+  if (error.is(Fault::outcome_unknown)) {
+    return ApiError(ErrorKind::unavailable,
+                    "the connection to the database broke before it confirmed the write: it may "
+                    "or may not have been applied; a retry with the same Idempotency-Key is safe",
+                    nullptr, std::string(kOutcomeUnknown));
+  }
   if (error.is(Fault::not_found)) return ApiError(ErrorKind::not_found, error.message);
   if (error.is(Fault::conflict)) return ApiError(ErrorKind::conflict, error.message);
   if (!error.is(Fault::rejected)) {
@@ -25,7 +31,7 @@ ApiError database_error(const Error& error) {
   return ApiError(ErrorKind::unprocessable, error.message, details);
 }
 
-ApiError buffer_error(const Error& error) {
+ApiError buffer_error(const Error& error, bool taking_write) {
   switch (error.fault) {
     case Fault::not_found:
       return ApiError(ErrorKind::not_found, error.message);
@@ -35,12 +41,24 @@ ApiError buffer_error(const Error& error) {
       return ApiError(ErrorKind::unprocessable, error.message);
     case Fault::internal:
       return ApiError(ErrorKind::internal, "internal error");
-    case Fault::unavailable:
     case Fault::outcome_unknown:
+      if (!taking_write) break;
+      return ApiError(ErrorKind::unavailable,
+                      "the transaction buffer (Redis) did not confirm the write in time: it may "
+                      "or may not have been buffered; GET /transactions/{transaction_id} tells "
+                      "within seconds, and a retry with the same Idempotency-Key is safe",
+                      nullptr, std::string(kOutcomeUnknown));
+    case Fault::unavailable:
       break;
   }
+  if (!taking_write) {
+    return ApiError(ErrorKind::unavailable,
+                    "the transaction buffer (Redis) is unavailable; try again later");
+  }
   return ApiError(ErrorKind::unavailable,
-                  "the transaction buffer (Redis) is unavailable; the write was not accepted");
+                  "the transaction buffer (Redis) is unavailable; the write was not accepted "
+                  "(nothing was written); try again later",
+                  nullptr, std::string(kNotAccepted));
 }
 
 }  // namespace
@@ -50,7 +68,9 @@ ApiError to_api_error(const Error& error, Dependency dependency) {
     case Dependency::database:
       return database_error(error);
     case Dependency::buffer:
-      return buffer_error(error);
+      return buffer_error(error, false);
+    case Dependency::buffer_write:
+      return buffer_error(error, true);
     case Dependency::local_database:
       break;
   }

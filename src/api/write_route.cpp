@@ -7,6 +7,20 @@
 
 namespace opsdb {
 
+namespace {
+
+// A write whose fate is unknown names its transaction, so the client can ask about it.
+http::Response write_error(const ApiError& error, const nlohmann::json& answer) {
+  auto response = http::error_response(error);
+  if (error.code() != kOutcomeUnknown) return response;
+  auto document = error.to_json();
+  document["transaction_id"] = answer["transaction_id"];
+  response.body = json_response(response.status, document).body;
+  return response;
+}
+
+}  // namespace
+
 http::Route write_route(const ApiServices& s, http::Route contract, BuildWrite build) {
   const int status = contract.success_status;
   contract.handler = [&s, status, build = std::move(build)](
@@ -24,7 +38,7 @@ http::Route write_route(const ApiServices& s, http::Route contract, BuildWrite b
       body["transaction_id"] = write->tx.id;
       s.writes.submit(std::move(*write),
                       [respond, body = std::move(body), status](WriteResult r) mutable {
-                        if (r.error) return respond(http::error_response(*r.error));
+                        if (r.error) return respond(write_error(*r.error, body));
                         body["status"] = r.status;
                         auto response = json_response(status, body);
                         if (r.replayed) response.headers.emplace_back(kReplayedHeader, "true");

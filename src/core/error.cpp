@@ -55,7 +55,7 @@ const char* error_code(ErrorKind kind) {
 }
 
 nlohmann::json ApiError::to_json() const {
-  return {{"error", {{"code", error_code(kind_)}, {"message", what()}, {"details", details_}}}};
+  return {{"error", {{"code", code()}, {"message", what()}, {"details", details_}}}};
 }
 
 }  // namespace opsdb

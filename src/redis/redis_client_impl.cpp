@@ -224,7 +224,9 @@ void RedisClient::Impl::on_reply(redisAsyncContext* context, const redisReply* r
       // sees this failure must already see connected() == false.
       connected_.store(false, std::memory_order_release);
       std::string reason = context->c.err != 0 ? context->c.errstr : close_reason_;
-      complete(pending, make_result(RedisErrc::disconnected, std::move(reason)));
+      auto lost = make_result(RedisErrc::disconnected, std::move(reason));
+      lost.may_have_run = true;
+      complete(pending, std::move(lost));
     } else if (pending.replies_left > 0) {
       if (reply->type == REDIS_REPLY_ERROR && pending.queue_error.empty()) {
         pending.queue_error.assign(reply->str, reply->len);
@@ -291,8 +293,10 @@ void RedisClient::Impl::check_deadlines() {
     return;
   }
   const auto timeout_ms = options_.command_timeout.count();
-  complete(oldest, make_result(RedisErrc::timeout,
-                               "no reply within " + std::to_string(timeout_ms) + " ms"));
+  auto timed_out =
+      make_result(RedisErrc::timeout, "no reply within " + std::to_string(timeout_ms) + " ms");
+  timed_out.may_have_run = true;
+  complete(oldest, std::move(timed_out));
   // Replies are strictly ordered: everything behind a missing reply is stuck too, and a late
   // reply would be matched to the wrong command. Start over on a fresh connection.
   spdlog::warn("redis {}: a command got no reply within {} ms; reconnecting", endpoint_,

@@ -90,6 +90,34 @@ TEST_F(IdempotencyTest, ARetryAtASecondarySiteIsAnsweredAsTheFirstAndAppliedOnce
             1);
 }
 
+// Redis holds the reply past the server's deadline (CLIENT PAUSE): the write was sent, so the
+// answer is 503 outcome_unknown naming the transaction, never "not accepted"; the transaction's
+// status then tells the truth, and the retry with the key leaves exactly one observation.
+TEST_F(IdempotencyTest, AWriteRedisDidNotConfirmIsOutcomeUnknownAndSafeToRetryFault) {
+  start_server({{"REDIS_COMMAND_TIMEOUT", "0.2"}});
+  const auto key = "paused-" + site_;
+  const json body = {{"obs_unit_id", 1}};
+  redis_->command({"CLIENT", "PAUSE", "1500", "WRITE"});
+  auto unsure = post_keyed(port(), key, body);
+  ASSERT_EQ(unsure.status, 503) << unsure.body;
+  EXPECT_EQ(unsure.json()["error"]["code"], "outcome_unknown") << unsure.body;
+  ASSERT_TRUE(unsure.json()["transaction_id"].is_string()) << unsure.body;
+  const std::string tx = unsure.json()["transaction_id"];
+
+  // Once Redis answers again, the retry with the key is taken (or answered as taken) once.
+  json taken;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto r = post_keyed(port(), key, body);
+        if (r.status == 201) taken = r.json();
+        return r.status == 201;
+      },
+      15s, 200ms));
+  EXPECT_EQ(taken["transaction_id"], tx);
+  wait_replicated(tx);
+  EXPECT_EQ(observations_with_id(taken["id"]), 1);
+}
+
 TEST_F(IdempotencyTest, ABadKeyIsRefusedAndNothingBuffered) {
   start_server();
   auto r = post_keyed(port(), std::string(300, 'k'), {{"obs_unit_id", 1}});

@@ -459,6 +459,9 @@ TEST_F(RedisClientTest, SlowReplyTimesOutOnceThenClientRecovers) {
   EXPECT_GE(took, 99);
   EXPECT_LE(took, 300);
   EXPECT_EQ(behind.error, RedisErrc::disconnected) << behind.message;
+  // Both were sent: Redis may have run them, and a write path must say so.
+  EXPECT_TRUE(result.may_have_run);
+  EXPECT_TRUE(behind.may_have_run);
 
   wait_connected(client);
   EXPECT_TRUE(call(client, {"PING"}).ok());
@@ -510,8 +513,11 @@ TEST_F(RedisClientTest, KilledConnectionFailsOutstandingCommandsAndReconnects) {
   auto behind_future = behind.get_future();
   ASSERT_EQ(blocked_future.wait_for(1s), std::future_status::ready);
   ASSERT_EQ(behind_future.wait_for(1s), std::future_status::ready);
-  EXPECT_EQ(blocked_future.get().error, RedisErrc::disconnected);
-  EXPECT_EQ(behind_future.get().error, RedisErrc::disconnected);
+  const auto blocked_result = blocked_future.get();
+  const auto behind_result = behind_future.get();
+  EXPECT_EQ(blocked_result.error, RedisErrc::disconnected);
+  EXPECT_EQ(behind_result.error, RedisErrc::disconnected);
+  EXPECT_TRUE(blocked_result.may_have_run && behind_result.may_have_run);
   EXPECT_LT(elapsed_ms(start), 1000);
 
   wait_connected(client);
@@ -541,6 +547,7 @@ TEST_F(RedisClientTest, RefusedConnectionFailsFastAndWarnsOnce) {
     const auto start = Clock::now();
     Result result = call(client, {"PING"});
     EXPECT_EQ(result.error, RedisErrc::disconnected);
+    EXPECT_FALSE(result.may_have_run) << "never sent, so certainly not run";
     EXPECT_LT(elapsed_ms(start), 50) << "a command on a dead connection must not wait";
     std::this_thread::sleep_for(30ms);  // pacing: reconnect attempts go on between the commands
   }

@@ -31,11 +31,19 @@ const char* error_code(ErrorKind kind);
 /// contain secrets or internal details such as SQL.
 class ApiError : public std::runtime_error {
  public:
-  ApiError(ErrorKind kind, std::string message, nlohmann::json details = nullptr)
-      : std::runtime_error(std::move(message)), kind_(kind), details_(std::move(details)) {}
+  /// `code` replaces the kind's code where one status covers answers a client must tell apart
+  /// (a 503 "not_accepted" from a 503 "outcome_unknown").
+  ApiError(ErrorKind kind, std::string message, nlohmann::json details = nullptr,
+           std::string code = {})
+      : std::runtime_error(std::move(message)),
+        kind_(kind),
+        details_(std::move(details)),
+        code_(std::move(code)) {}
 
   ErrorKind kind() const { return kind_; }
   const nlohmann::json& details() const { return details_; }
+  /// The machine-readable code of the answer.
+  std::string code() const { return code_.empty() ? error_code(kind_) : code_; }
 
   /// The DESIGN §9 error document: {"error": {"code", "message", "details"}}.
   nlohmann::json to_json() const;
@@ -43,6 +51,7 @@ class ApiError : public std::runtime_error {
  private:
   ErrorKind kind_;
   nlohmann::json details_;
+  std::string code_;
 };
 
 }  // namespace opsdb

@@ -61,6 +61,9 @@ struct Result {
   RedisErrc error = RedisErrc::ok;
   std::string message;  ///< human-readable reason when `error != ok`
   Reply reply;          ///< the reply when one arrived (also for `reply_error`)
+  /// A failure after the command was handed to the connection (a timeout, a connection lost
+  /// while waiting for the reply): Redis may have run it. False when it was never sent.
+  bool may_have_run = false;
 
   bool ok() const { return error == RedisErrc::ok; }
 };
