@@ -9,11 +9,7 @@
 namespace opsdb {
 namespace {
 
-using http::PathParams;
-using http::Request;
-using http::RequestContext;
-using http::Respond;
-using Json = nlohmann::json;
+using namespace route_names;
 
 constexpr std::array kRoles{Role::admin, Role::observer, Role::service, Role::viewer};
 

@@ -7,11 +7,7 @@
 namespace opsdb {
 namespace {
 
-using http::BodyField;
-using http::PathParams;
-using http::Request;
-using http::RequestContext;
-using http::Respond;
+using namespace route_names;
 
 void read_page(const ApiServices& s, const ObservationFilter& filter, Respond respond) {
   s.reads.observations(filter, [respond = std::move(respond),

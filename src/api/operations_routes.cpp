@@ -5,10 +5,7 @@
 namespace opsdb {
 namespace {
 
-using http::PathParams;
-using http::Request;
-using http::RequestContext;
-using http::Respond;
+using namespace route_names;
 
 constexpr std::size_t kMaxFailedListed = 10'000;
 

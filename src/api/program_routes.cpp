@@ -7,11 +7,7 @@
 namespace opsdb {
 namespace {
 
-using http::PathParams;
-using http::Request;
-using http::RequestContext;
-using http::Respond;
-using Json = nlohmann::json;
+using namespace route_names;
 
 constexpr int kMaxPrograms = 1000;
 

@@ -5,7 +5,7 @@
 namespace opsdb {
 namespace {
 
-using http::BodyField;
+using namespace route_names;
 
 // The fields of one file, alone or as an element of a bulk registration.
 std::vector<BodyField> file_fields() {

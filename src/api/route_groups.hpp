@@ -5,6 +5,16 @@
 
 namespace opsdb {
 
+// The names every route file uses (this header is private to src/api).
+namespace route_names {
+using http::BodyField;
+using http::PathParams;
+using http::Request;
+using http::RequestContext;
+using http::Respond;
+using Json = nlohmann::json;
+}  // namespace route_names
+
 /// The routes of one resource each; `make_router` assembles them.
 void add_observation_routes(http::Router& router, const ApiServices& services);
 void add_raw_data_file_routes(http::Router& router, const ApiServices& services);

@@ -5,11 +5,7 @@
 namespace opsdb {
 namespace {
 
-using http::PathParams;
-using http::Request;
-using http::RequestContext;
-using http::Respond;
-using Json = nlohmann::json;
+using namespace route_names;
 
 long long source_id(const PathParams& p) {
   const auto& text = p.at("id");

@@ -9,11 +9,7 @@
 namespace opsdb {
 namespace {
 
-using http::PathParams;
-using http::Request;
-using http::RequestContext;
-using http::Respond;
-using Json = nlohmann::json;
+using namespace route_names;
 
 Json buffer_summary(const BufferStats& stats) {
   return {{"pending", stats.pending},

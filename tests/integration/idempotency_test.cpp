@@ -34,18 +34,7 @@ bool replayed(const HttpResult& r) {
   return it != r.headers.end() && it->second == "true";
 }
 
-class IdempotencyTest : public SecondarySiteFixture {
- protected:
-  void wait_replicated(const std::string& tx) {
-    EXPECT_TRUE(wait_until(
-        [&] {
-          auto r = http_get(port(), "/transactions/" + tx);
-          return r.status == 200 && r.json().value("state", "") == "replicated";
-        },
-        60s))
-        << tx << " never replicated";
-  }
-};
+using IdempotencyTest = SecondarySiteFixture;
 
 TEST_F(IdempotencyTest, ARetryAtASecondarySiteIsAnsweredAsTheFirstAndAppliedOnce) {
   start_server();

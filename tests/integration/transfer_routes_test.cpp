@@ -58,16 +58,8 @@ class TransferRoutesTest : public SecondarySiteFixture {
     return {observation, package};
   }
 
-  void wait_replicated() {
-    for (const auto& tx : txs_) {
-      EXPECT_TRUE(wait_until(
-          [&] {
-            auto r = http_get(port(), "/transactions/" + tx);
-            return r.status == 200 && r.json().value("state", "") == "replicated";
-          },
-          60s))
-          << tx << " never replicated";
-    }
+  void wait_all_replicated() {
+    for (const auto& tx : txs_) wait_replicated(tx);
   }
 
   static long long count_in(const json& overview, const char* group, const char* key) {
@@ -135,7 +127,7 @@ TEST_F(TransferRoutesFaultTest, APackageWrittenDuringAnOutageIsListedAndCountedT
   EXPECT_TRUE(during["computed_at"].is_string());
 
   ASSERT_EQ(start_main(), 0);
-  wait_replicated();
+  wait_all_replicated();
   auto after = get("/api/transfer/overview");
   EXPECT_EQ(after["packages"], during["packages"]) << "counted twice or lost once replicated";
   EXPECT_EQ(after["buffer"]["pending"], 0);

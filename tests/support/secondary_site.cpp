@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "fault.hpp"
+#include "http_client.hpp"
 #include "stack.hpp"
 
 namespace opsdb::test {
@@ -59,6 +60,16 @@ void SecondarySiteFixture::start_server(std::map<std::string, std::string> extra
   for (auto& [k, v] : extra) env[k] = v;
   server_ = std::make_unique<ServerProcess>(env);
   ASSERT_TRUE(server_->running()) << "the server did not start";
+}
+
+void SecondarySiteFixture::wait_replicated(const std::string& tx) {
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto r = http_get(port(), "/transactions/" + tx);
+        return r.status == 200 && r.json().value("state", "") == "replicated";
+      },
+      std::chrono::seconds(60)))
+      << tx << " never replicated";
 }
 
 }  // namespace opsdb::test

@@ -30,6 +30,9 @@ class SecondarySiteFixture : public ::testing::Test {
   /// Starts the server with `secondary_env` plus `extra`.
   void start_server(std::map<std::string, std::string> extra = {});
   std::uint16_t port() const { return server_->port(); }
+  /// Waits (up to a minute) until GET /transactions/{tx} says the transaction replicated; a
+  /// test failure naming it when it does not.
+  void wait_replicated(const std::string& tx);
 
   std::string site_, prefix_;
   std::unique_ptr<RedisProbe> redis_;
