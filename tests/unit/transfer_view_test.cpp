@@ -114,7 +114,8 @@ class TransferViewTest : public ::testing::Test {
   void replicated(const std::string& t, const json& row) { replica_.tables[t][row["id"]] = row; }
   void move_to_replica(const std::string& t, const std::string& id) {
     json row = *buffer_.row(t, id);
-    for (const auto& [k, v] : buffer_.overlay(t, id).items()) row[k] = v;
+    const json overlay = buffer_.overlay(t, id);  // items() of a temporary would dangle
+    for (const auto& [k, v] : overlay.items()) row[k] = v;
     replica_.tables[t][id] = row;
     buffer_.forget(t, id);
   }
