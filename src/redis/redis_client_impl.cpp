@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/error.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <cassert>
@@ -150,6 +151,15 @@ void RedisClient::Impl::submit(Kind kind, std::span<const std::vector<std::strin
     run_callback(callback, make_result(RedisErrc::disconnected, std::string(kNotConnected)));
     return;
   }
+  if (pending_.size() >= options_.max_pending) {
+    // Redis is not keeping up (or not answering): queueing more would only grow memory and
+    // delay every reply behind. Refused unsent, so the caller can safely try again later.
+    run_callback(callback,
+                 make_result(RedisErrc::disconnected,
+                             "the client's queue is full (" + std::to_string(options_.max_pending) +
+                                 " commands waiting for replies); not sent"));
+    return;
+  }
   if (Clock::now() >= deadline) {
     // Nothing was sent, so the connection is not to blame: no reconnect.
     run_callback(callback,
@@ -232,13 +242,19 @@ void RedisClient::Impl::on_reply(redisAsyncContext* context, const redisReply* r
         pending.queue_error.assign(reply->str, reply->len);
       }
     } else {
+      replies_late_ = false;
       complete(pending, final_result(pending, *reply));
     }
   }
+  // A reply to a completed entry (a timed-out command answered late) is dropped here: it only
+  // keeps the replies in step with their commands.
   if (pending.replies_left == 0) {
     // Replies come in the order the commands were sent, so a finished entry is the oldest.
     assert(&pending_.front() == &pending);
     pending_.pop_front();
+    if (completed_front_ > 0) {
+      --completed_front_;
+    }
   }
 }
 
@@ -265,43 +281,78 @@ void RedisClient::Impl::complete(Pending& pending, Result result) {
 }
 
 void RedisClient::Impl::arm_deadline_timer() {
-  if (deadline_armed_ || pending_.empty()) {
+  if (pending_.empty()) {
     return;
   }
-  const auto deadline = pending_.front().deadline;
-  if (deadline == Clock::time_point::max()) {
+  // Due first: the deadline of the oldest command not completed yet, or the stall limit of the
+  // oldest reply on the wire (completed or not), whichever comes earlier.
+  constexpr auto kNever = Clock::time_point::max();
+  auto due = kNever;
+  if (const auto oldest = pending_.front().deadline; oldest != kNever) {
+    due = oldest + options_.stall_limit;
+  }
+  if (completed_front_ < pending_.size()) {
+    due = std::min(due, pending_[completed_front_].deadline);
+  }
+  if (due == kNever) {
     return;  // the handshake, guarded by the connect timer
   }
+  // While only timed-out replies are due the timer waits for the stall limit, and a command
+  // issued meanwhile must not wait that long for its own deadline: wait less, never more.
+  if (deadline_armed_ && deadline_timer_.expiry() <= due) {
+    return;
+  }
   deadline_armed_ = true;
-  deadline_timer_.expires_at(deadline);
-  deadline_timer_.async_wait([self = shared_from_this()](const boost::system::error_code&) {
+  deadline_timer_.expires_at(due);
+  deadline_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec == boost::asio::error::operation_aborted) {
+      return;  // re-armed for an earlier time (that wait is the live one now), or stopped
+    }
     self->deadline_armed_ = false;
     self->check_deadlines();
   });
 }
 
 void RedisClient::Impl::check_deadlines() {
-  if (pending_.empty()) {
-    return;
+  const auto now = Clock::now();
+  const auto timeout_ms = options_.command_timeout.count();
+  // Fail only the commands whose own deadline passed. Each stays in pending_, completed, until
+  // its late reply arrives: replies are strictly ordered, so that reply must still be matched
+  // to it (and dropped) for the commands behind to get theirs, which Redis may well send in
+  // time.
+  bool timed_out = false;
+  while (completed_front_ < pending_.size()) {
+    Pending& pending = pending_[completed_front_];
+    if (!pending.completed) {
+      if (pending.deadline > now) {
+        break;
+      }
+      auto result =
+          make_result(RedisErrc::timeout, "no reply within " + std::to_string(timeout_ms) + " ms");
+      result.may_have_run = true;
+      complete(pending, std::move(result));
+      timed_out = true;
+    }
+    ++completed_front_;
   }
-  Pending& oldest = pending_.front();
-  if (oldest.completed) {
-    return;  // its connection is already being closed
+  if (timed_out && !replies_late_) {
+    // Once per episode: a slow server times out many commands in a row.
+    replies_late_ = true;
+    spdlog::warn("redis {}: no reply within {} ms; keeping the connection for up to {} ms more",
+                 endpoint_, timeout_ms, options_.stall_limit.count());
   }
-  if (oldest.deadline > Clock::now()) {
+  const auto oldest = pending_.empty() ? Clock::time_point::max() : pending_.front().deadline;
+  if (oldest == Clock::time_point::max() || now - oldest < options_.stall_limit) {
     arm_deadline_timer();
     return;
   }
-  const auto timeout_ms = options_.command_timeout.count();
-  auto timed_out =
-      make_result(RedisErrc::timeout, "no reply within " + std::to_string(timeout_ms) + " ms");
-  timed_out.may_have_run = true;
-  complete(oldest, std::move(timed_out));
-  // Replies are strictly ordered: everything behind a missing reply is stuck too, and a late
-  // reply would be matched to the wrong command. Start over on a fresh connection.
-  spdlog::warn("redis {}: a command got no reply within {} ms; reconnecting", endpoint_,
-               timeout_ms);
-  close_context("connection reset after a command timed out");
+  // Nothing came back for that long: a blackholed network or a frozen server rather than a
+  // slow command. Start over on a fresh connection; the outstanding commands fail with
+  // `disconnected`.
+  spdlog::warn("redis {}: no reply for {} ms past a command's deadline; reconnecting", endpoint_,
+               std::chrono::duration_cast<std::chrono::milliseconds>(now - oldest).count());
+  close_context("connection reset after no reply for " +
+                std::to_string(options_.stall_limit.count()) + " ms past a deadline");
   failed_attempts_ = 0;
   backoff_ = options_.reconnect_min;
   schedule_reconnect(std::chrono::milliseconds{0});
@@ -327,6 +378,7 @@ void RedisClient::Impl::do_stop() {
   connect_timer_.cancel();
   reconnect_timer_.cancel();
   deadline_timer_.cancel();
+  deadline_armed_ = false;  // the cancelled wait's handler does nothing
   const bool was_ready = state_ == State::ready;
   state_ = State::idle;
   close_context("client stopped");
@@ -505,6 +557,7 @@ void RedisClient::Impl::on_handshake_done(std::uint64_t generation, const Result
     return;
   }
   state_ = State::ready;
+  replies_late_ = false;
   connect_timer_.cancel();
   connected_.store(true, std::memory_order_release);
   if (failed_attempts_ > 0) {

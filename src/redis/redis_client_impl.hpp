@@ -27,8 +27,10 @@ namespace opsdb::redis {
 ///
 /// Life of a connection: resolve (only for host names) → non-blocking connect → handshake
 /// (AUTH/SELECT, or PING) → ready. The connect deadline covers all three. A ready connection
-/// pipelines commands; the oldest outstanding command's deadline is watched by one timer
-/// (deadlines are issued in order with one timeout, so the oldest always expires first).
+/// pipelines commands. One timer watches both the deadline of the oldest command not yet
+/// completed (deadlines are issued in order with one timeout, so it expires first) and the
+/// stall limit of the oldest reply on the wire. A timed-out command stays in `pending_`,
+/// completed, until its late reply arrives, so that replies keep matching their commands.
 class RedisClient::Impl : public std::enable_shared_from_this<RedisClient::Impl> {
  public:
   using Clock = std::chrono::steady_clock;
@@ -56,7 +58,7 @@ class RedisClient::Impl : public std::enable_shared_from_this<RedisClient::Impl>
     Callback callback;
     Clock::time_point deadline;
     int replies_left = 0;
-    bool completed = false;
+    bool completed = false;   // the callback ran; replies may still be due (a timeout)
     std::string queue_error;  // first error reply to MULTI/a queued command/the handshake
   };
 
@@ -113,8 +115,12 @@ class RedisClient::Impl : public std::enable_shared_from_this<RedisClient::Impl>
   std::vector<std::string> addresses_;  // candidates of the current attempt
   std::size_t next_address_ = 0;
   std::deque<Pending> pending_;
+  // How many entries at the front of pending_ are completed (mostly timed out) and only wait
+  // for their replies, so that the deadline check need not walk them again.
+  std::size_t completed_front_ = 0;
   bool deadline_armed_ = false;
-  int failed_attempts_ = 0;  // since the last ready connection
+  bool replies_late_ = false;  // a timeout was logged and no reply came in time since
+  int failed_attempts_ = 0;    // since the last ready connection
   std::chrono::milliseconds backoff_;
   std::string close_reason_;  // why we are freeing the context, for the failed commands
   std::vector<const char*> argv_;

@@ -1,7 +1,8 @@
 // Integration tests of the asynchronous Redis client against a real redis-server, whose address
 // comes from REDIS_HOST / REDIS_PORT (default 127.0.0.1:6379) and REDIS_PASSWORD (if it needs
-// one). Keys are namespaced per process and deleted afterwards; nothing is flushed. Two tests
-// pause or kill connections: CLIENT PAUSE affects every client of the server for 0.5 s.
+// one). Keys are namespaced per process and deleted afterwards; nothing is flushed. Some tests
+// pause or kill connections: CLIENT PAUSE affects every client of the server for up to 1.2 s.
+// RedisClientFaultTest (the reliability tier) also blackholes the Redis port, which needs root.
 
 #include "opsdb/redis/redis_client.hpp"
 
@@ -24,8 +25,10 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "support/fault.hpp"
 #include "support/wait.hpp"
 
 namespace opsdb::redis {
@@ -203,6 +206,17 @@ class RedisClientTest : public ::testing::Test {
       return Result{RedisErrc::timeout, "test gave up", {}};
     }
     return future.get();
+  }
+
+  /// Sends one command without waiting; the future gets its result and when it came.
+  static std::future<std::pair<Result, Clock::time_point>> send(RedisClient& client,
+                                                                std::vector<std::string> args) {
+    auto promise = std::make_shared<std::promise<std::pair<Result, Clock::time_point>>>();
+    auto future = promise->get_future();
+    client.command(std::move(args), [promise](Result r) {
+      promise->set_value({std::move(r), Clock::now()});
+    });
+    return future;
   }
 
   static Result call_transaction(RedisClient& client,
@@ -435,38 +449,44 @@ TEST_F(RedisClientTest, PubSubCommandsAreRefused) {
   EXPECT_TRUE(call(client, {"PING"}).ok());
 }
 
-TEST_F(RedisClientTest, SlowReplyTimesOutOnceThenClientRecovers) {
+TEST_F(RedisClientTest, SlowReplyTimesOutWithoutCostingTheConnection) {
   RedisOptions opts = options();
   opts.command_timeout = 100ms;
   RedisClient client(io_, opts);
   client.start();
   wait_connected(client);
+  const std::string id = client_id(client);
 
   // BLPOP on an empty list holds the reply back like a stalled server, for this one
   // connection only.
   std::atomic<int> calls{0};
   std::promise<std::pair<Result, long long>> timed_out;
   const auto start = Clock::now();
-  client.command({"BLPOP", key("empty"), "2"}, [&](Result result) {
+  client.command({"BLPOP", key("empty"), "0.5"}, [&](Result result) {
     if (++calls == 1) {
       timed_out.set_value({result, elapsed_ms(start)});
     }
   });
-  Result behind = call(client, {"PING"}, 2s);  // pipelined behind the stuck command
+  Result behind = call(client, {"PING"}, 2s);  // pipelined behind, its deadline passes too
 
   auto [result, took] = timed_out.get_future().get();
   EXPECT_EQ(result.error, RedisErrc::timeout) << result.message;
   EXPECT_GE(took, 99);
   EXPECT_LE(took, 300);
-  EXPECT_EQ(behind.error, RedisErrc::disconnected) << behind.message;
+  EXPECT_EQ(behind.error, RedisErrc::timeout) << behind.message;
   // Both were sent: Redis may have run them, and a write path must say so.
   EXPECT_TRUE(result.may_have_run);
   EXPECT_TRUE(behind.may_have_run);
 
-  wait_connected(client);
-  EXPECT_TRUE(call(client, {"PING"}).ok());
+  // Deliberately lets the BLPOP give up: the late replies arrive and must be dropped, not
+  // handed to the next commands.
+  std::this_thread::sleep_for(500ms);
+  Result echo = call(client, {"ECHO", "in step"});
+  ASSERT_TRUE(echo.ok()) << echo.message;
+  EXPECT_EQ(echo.reply.str, "in step");
+  EXPECT_EQ(client_id(client), id) << "a timeout must not cost the connection";
   EXPECT_EQ(calls, 1) << "the timed-out callback ran again";
-  EXPECT_EQ(sink_->count(spdlog::level::warn), 1) << "one warning for one timeout";
+  EXPECT_EQ(sink_->count(spdlog::level::warn), 1) << "one warning for one slow reply";
 }
 
 TEST_F(RedisClientTest, PausedServerTimesOutThenClientRecovers) {
@@ -491,6 +511,35 @@ TEST_F(RedisClientTest, PausedServerTimesOutThenClientRecovers) {
       },
       3s, "a SET to succeed once the pause is over"));
   EXPECT_EQ(admin_.text({"GET", k}), "after");
+}
+
+TEST_F(RedisClientTest, FullQueueRefusesNewCommandsAtOnceUnsent) {
+  RedisOptions opts = options();
+  opts.command_timeout = 5s;
+  opts.max_pending = 3;
+  RedisClient client(io_, opts);
+  client.start();
+  wait_connected(client);
+  const std::string id = client_id(client);
+
+  // A BLPOP and two commands behind it wait for their replies: the queue is full.
+  auto blocked = send(client, {"BLPOP", key("empty"), "1"});
+  wait_blocked(id);
+  auto one = send(client, {"ECHO", "one"});
+  auto two = send(client, {"ECHO", "two"});
+
+  const auto start = Clock::now();
+  Result refused = call(client, {"ECHO", "three"});
+  EXPECT_LT(elapsed_ms(start), 200) << "a full queue must refuse at once, not wait";
+  EXPECT_EQ(refused.error, RedisErrc::disconnected) << refused.message;
+  EXPECT_FALSE(refused.may_have_run) << "refused before it was sent";
+  EXPECT_NE(refused.message.find("queue is full"), std::string::npos) << refused.message;
+
+  // The queued ones are answered in order once the BLPOP gives up, and there is room again.
+  EXPECT_TRUE(blocked.get().first.ok());
+  EXPECT_EQ(one.get().first.reply.str, "one");
+  EXPECT_EQ(two.get().first.reply.str, "two");
+  EXPECT_EQ(call(client, {"ECHO", "four"}).reply.str, "four");
 }
 
 TEST_F(RedisClientTest, KilledConnectionFailsOutstandingCommandsAndReconnects) {
@@ -740,6 +789,118 @@ TEST_F(RedisClientTest, MeasuresThroughputOfPipelinedSets) {
   std::cout << "[ measure  ] " << kCount << " pipelined SETs in " << seconds * 1000.0
             << " ms = " << static_cast<long long>(kCount / seconds) << " commands/s\n";
   RecordProperty("sets_per_second", static_cast<int>(kCount / seconds));
+}
+
+/// Tests that stall or cut the whole server; whatever happens, TearDown lifts the blackhole
+/// before the base fixture cleans up through its own connection.
+class RedisClientFaultTest : public RedisClientTest {
+ protected:
+  void TearDown() override {
+    if (blackholed_) {
+      lift_blackhole();
+    }
+    RedisClientTest::TearDown();
+  }
+
+  void blackhole_redis() {
+    blackholed_ = true;
+    ASSERT_EQ(test::blackhole(server_options().port), 0);
+  }
+
+  void lift_blackhole() {
+    blackholed_ = false;
+    EXPECT_EQ(test::unblackhole(server_options().port), 0);
+  }
+
+ private:
+  bool blackholed_ = false;
+};
+
+TEST_F(RedisClientFaultTest, PausedServerTimesOutOnlyOverdueCommandsAndKeepsTheConnection) {
+  RedisOptions opts = options();
+  opts.command_timeout = 500ms;  // stall_limit stays at its default, far beyond the pause
+  RedisClient client(io_, opts);
+  client.start();
+  wait_connected(client);
+  const std::string id = client_id(client);
+  const std::string a = key("a");
+  const std::string c = key("c");
+
+  // Every command sent in the next 1.2 s is answered only when the pause ends.
+  admin_.run({"CLIENT", "PAUSE", "1200"});
+  const auto paused = Clock::now();
+  auto first = send(client, {"SET", a, "1"});
+  auto [timed_out, at] = first.get();
+  EXPECT_EQ(timed_out.error, RedisErrc::timeout) << timed_out.message;
+  EXPECT_TRUE(timed_out.may_have_run);
+  EXPECT_LT(at - paused, 900ms) << "the timeout waited for the server";
+
+  // Sent after the first timed out: one whose deadline (~1.05 s) passes during the pause times
+  // out on time, one whose deadline (~1.45 s) lies beyond the pause gets its reply.
+  std::this_thread::sleep_until(paused + 550ms);
+  const auto second_sent = Clock::now();
+  auto second = send(client, {"PING"});
+  std::this_thread::sleep_until(paused + 950ms);
+  auto third = send(client, {"SET", c, "3"});
+
+  auto [overdue, overdue_at] = second.get();
+  EXPECT_EQ(overdue.error, RedisErrc::timeout) << overdue.message;
+  EXPECT_LT(overdue_at - second_sent, 900ms) << "waited for the stall limit, not its deadline";
+  Result in_time = third.get().first;
+  ASSERT_TRUE(in_time.ok()) << "a command whose deadline had not passed failed: "
+                            << in_time.message;
+  EXPECT_EQ(in_time.reply.str, "OK");
+
+  // The connection stayed, and the late replies were not handed to anybody else.
+  EXPECT_TRUE(client.connected());
+  EXPECT_EQ(client_id(client), id) << "the client reconnected";
+  EXPECT_EQ(call(client, {"ECHO", "in step"}).reply.str, "in step");
+  EXPECT_EQ(admin_.text({"GET", a}), "1") << "the timed-out SET did run: may_have_run was right";
+  EXPECT_EQ(admin_.text({"GET", c}), "3");
+  EXPECT_EQ(sink_->count(spdlog::level::warn), 1) << "one warning for one slow episode";
+}
+
+TEST_F(RedisClientFaultTest, BlackholedServerIsDroppedAfterTheStallLimitAndReconnected) {
+  if (!test::is_root()) {
+    GTEST_SKIP() << "blackholing a port needs root";
+  }
+  RedisOptions opts = options();
+  opts.command_timeout = 200ms;
+  opts.stall_limit = 1s;
+  opts.connect_timeout = 300ms;
+  opts.reconnect_min = 50ms;
+  opts.reconnect_max = 200ms;
+  RedisClient client(io_, opts);
+  client.start();
+  wait_connected(client);
+  const std::string id = client_id(client);
+
+  ASSERT_NO_FATAL_FAILURE(blackhole_redis());
+  const auto start = Clock::now();
+  auto [timed_out, at] = send(client, {"PING"}).get();
+  EXPECT_EQ(timed_out.error, RedisErrc::timeout) << timed_out.message;
+  EXPECT_TRUE(timed_out.may_have_run);
+
+  // Within the stall limit a missing reply may still come: the connection is kept.
+  std::this_thread::sleep_until(start + 600ms);
+  EXPECT_TRUE(client.connected()) << "dropped before the stall limit";
+
+  // Past it the connection is taken for dead, and commands fail fast instead of timing out.
+  ASSERT_TRUE(eventually([&] { return !client.connected(); }, 3s, "the connection to be dropped"));
+  EXPECT_GE(elapsed_ms(start), 1'150) << "dropped before the stall limit";
+  Result unsent = call(client, {"PING"});
+  EXPECT_EQ(unsent.error, RedisErrc::disconnected) << unsent.message;
+  EXPECT_FALSE(unsent.may_have_run);
+  bool says_why = false;
+  for (const auto& line : sink_->lines()) {
+    says_why = says_why || line.text.find("past a command's deadline") != std::string::npos;
+  }
+  EXPECT_TRUE(says_why) << "the log should say why the connection was dropped";
+
+  lift_blackhole();
+  wait_connected(client);
+  EXPECT_TRUE(call(client, {"PING"}).ok());
+  EXPECT_NE(client_id(client), id) << "expected a new connection";
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -22,6 +23,13 @@ struct RedisOptions {
   std::string password;
   /// Deadline of every command, counted from the call to command()/transaction().
   std::chrono::milliseconds command_timeout{1'000};
+  /// How long past its deadline the oldest reply on the wire may be missing before the
+  /// connection is declared dead (a blackholed network, a frozen server), closed and
+  /// re-established. Shorter stalls only time out the commands whose deadlines pass.
+  std::chrono::milliseconds stall_limit{10'000};
+  /// Limit on commands and transactions waiting for their replies, counting timed-out ones
+  /// whose late replies are still due. While it is reached new ones fail at once, unsent.
+  std::size_t max_pending = 100'000;
   /// Deadline of one connection attempt: name resolution, TCP connect, AUTH/SELECT.
   std::chrono::milliseconds connect_timeout{1'000};
   /// Delay before a retry after a failed attempt; doubles per failure up to `reconnect_max`.
@@ -48,9 +56,11 @@ struct Reply {
 /// Why a command did not produce a usable reply.
 enum class RedisErrc {
   ok,
-  timeout,       ///< no reply within `command_timeout`; the connection is being re-established
-  disconnected,  ///< not connected (fail fast), connection lost, or client stopped
-  reply_error,   ///< Redis answered with an error reply (message holds it)
+  timeout,  ///< no reply within `command_timeout`; the connection stays (see RedisClient)
+  /// Not connected (fail fast), connection lost, client stopped, or too many commands waiting
+  /// for replies (`max_pending`; not sent).
+  disconnected,
+  reply_error,  ///< Redis answered with an error reply (message holds it)
 };
 
 /// Stable lower-case name of an error ("ok", "timeout", ...).
@@ -77,9 +87,13 @@ struct Result {
 /// holds up every reply behind it); a callback may issue further commands.
 ///
 /// Commands issued while not connected fail at once with `disconnected`; nothing is queued.
-/// A command that misses its deadline fails with `timeout` and, because replies on a
-/// connection are strictly ordered, the connection is closed (all other outstanding commands
-/// fail with `disconnected`) and re-established with backoff.
+/// So do commands issued while `max_pending` others wait for their replies.
+/// A command that misses its deadline fails with `timeout`; the commands pipelined behind it
+/// keep their own deadlines and succeed if Redis answers them in time. Its late reply, which
+/// still comes first because replies on a connection are strictly ordered, is discarded. Only
+/// when the oldest reply is overdue by more than `stall_limit` is the connection taken for
+/// dead: it is closed (the other outstanding commands fail with `disconnected`) and
+/// re-established with backoff.
 ///
 /// Not supported on this client: pub/sub (SUBSCRIBE...) and MONITOR, which change the reply
 /// protocol of the connection, and long blocking commands (BLPOP...), which stall the pipeline.
