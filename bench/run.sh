@@ -44,6 +44,8 @@ export STACK_DIR=${STACK_DIR:-/var/tmp/ops-db-bench-stack}
 export MAIN_DB_PORT=${MAIN_DB_PORT:-25732}
 export LOCAL_DB_PORT=${LOCAL_DB_PORT:-25733}
 export REDIS_PORT=${REDIS_PORT:-26679}
+# The read runs buffer 1,000,000 writes (≈ 3.5 GB of Redis): more than the dev stack's limit.
+export REDIS_MAXMEMORY=${REDIS_MAXMEMORY:-8gb}
 API_PORT=${BENCH_API_PORT:-18480}
 HELLO_PORT=${BENCH_HELLO_PORT:-18481}
 PROXY_PORT=${BENCH_PROXY_PORT:-18432}
@@ -204,7 +206,10 @@ cleanup() {
     echo "bench: starting the main database again" >&2
     start_main
   fi
-  if [[ -n ${REDIS_PORT:-} ]] && redis_cli ping >/dev/null 2>&1; then clean_keys >/dev/null; fi
+  if [[ -n ${REDIS_PORT:-} ]] && redis_cli ping >/dev/null 2>&1; then
+    [[ -z ${FSYNC_SHIPPED:-} ]] || redis_cli config set appendfsync "$FSYNC_SHIPPED" >/dev/null
+    clean_keys >/dev/null
+  fi
   restore_priorities
   if ((STACK_STARTED)) && [[ ${BENCH_KEEP_STACK:-0} != 1 ]]; then
     echo "bench: stopping the stack this run started" >&2
@@ -559,6 +564,14 @@ stop_main
 start_api down "$MAIN_DB_PORT"
 run_wrk down-lat 1 1 "$DURATION" "http://127.0.0.1:$API_PORT$WRITE_PATH" BENCH_BODY="$BODY"
 run_wrk down-tput 2 32 "$DURATION" "http://127.0.0.1:$API_PORT$WRITE_PATH" BENCH_BODY="$BODY"
+# The cost of Redis's appendfsync setting (DESIGN §12: always ≥ 0.5 × everysec): the same run
+# with each, then the stack's own setting again.
+FSYNC_SHIPPED=$(redis_cli config get appendfsync | tail -n1)
+for mode in everysec always; do
+  redis_cli config set appendfsync "$mode" >/dev/null
+  run_wrk "fsync-$mode" 2 32 "$DURATION" "http://127.0.0.1:$API_PORT$WRITE_PATH" BENCH_BODY="$BODY"
+done
+redis_cli config set appendfsync "$FSYNC_SHIPPED" >/dev/null
 stop_api
 
 say "what authentication adds: GET /auth/me with an API token and with a JWT, against the open GET /health (main down)"
@@ -677,6 +690,9 @@ table() {
     echo "| buffered writes, 32 connections, $label | ${R[$r.rps]%.*} req/s | ≥ 0.5 × hello | $vs_hello × hello | $(verdict "$(ge "$vs_hello" 0.5)") |"
     echo "| (same) vs FastAPI 5,000 req/s | | ≥ 10 × | $vs_fastapi × | $(verdict "$(ge "$vs_fastapi" 10)") |"
   done
+  local vs_everysec
+  vs_everysec=$(ratio "${R[fsync-always.rps]}" "${R[fsync-everysec.rps]}")
+  echo "| buffered writes, 32 connections, main DB down, Redis appendfsync always (everysec: ${R[fsync-everysec.rps]%.*} req/s; the stack ships $FSYNC_SHIPPED) | ${R[fsync-always.rps]%.*} req/s | ≥ 0.5 × everysec | $vs_everysec × everysec | $(verdict "$(ge "$vs_everysec" 0.5)") |"
   echo "| drain, 0 ms added (N=${R[drain0.n]}, rows in main ${R[drain0.rows]}) | ${R[drain0.rate]} tx/s (${R[drain0.secs]} s); ${R[drain0.rate_total]} tx/s from start of main | ≥ 5,000 tx/s | $(ratio "${R[drain0.rate]}" 5000) × target; $(ratio "${R[drain0.rate]}" 461) × Python | $(verdict "$(ge "${R[drain0.rate]}" 5000)") |"
   echo "| drain, +${DELAY_MS} ms each way (N=${R[drain100.n]}, rows in main ${R[drain100.rows]}) | ${R[drain100.rate]} tx/s (${R[drain100.secs]} s); ${R[drain100.rate_total]} tx/s from start of main | ≥ 1,000 tx/s | $(ratio "${R[drain100.rate]}" 1000) × target; $(ratio "${R[drain100.rate]}" 0.7) × Python | $(verdict "$(ge "${R[drain100.rate]}" 1000)") |"
   local run label
@@ -714,7 +730,7 @@ table() {
   echo
   echo "Drain (start of main → empty buffer), % of one core: 0 ms: server ${R[drain0.cpu_api]}%, redis ${R[drain0.cpu_redis]}%, main PostgreSQL ${R[drain0.cpu_pg]}%; +${DELAY_MS} ms: server ${R[drain100.cpu_api]}%, redis ${R[drain100.cpu_redis]}%, main PostgreSQL ${R[drain100.cpu_pg]}%."
   local errs=0
-  for r in hello-lat hello-tput proxied-lat proxied-tput down-lat down-tput backlog-health backlog-stats \
+  for r in hello-lat hello-tput proxied-lat proxied-tput down-lat down-tput fsync-everysec fsync-always backlog-health backlog-stats \
     blackhole-health blackhole-stats auth-open auth-token auth-jwt; do
     errs=$((errs + ${R[$r.non2xx]:-0} + ${R[$r.sockerr]:-0}))
   done

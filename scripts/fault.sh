@@ -9,6 +9,9 @@
 #   status             list blackholed ports
 #   pause-main | resume-main         SIGSTOP/SIGCONT the primary's postmaster and children
 #   pause-replica | resume-replica   the same for the local replica
+#   pause-redis | resume-redis       SIGSTOP/SIGCONT the Redis server (a frozen buffer)
+#   kill-redis         SIGKILL the Redis server (a crash of the process, not of the machine);
+#                      returns once it is gone. Start it again with scripts/stack.sh start-redis
 #
 # The stack's pid files are found via scripts/stack.sh env (same STACK_DIR knobs).
 set -euo pipefail
@@ -83,18 +86,19 @@ clear_all() {
   echo "fault: no blackholes"
 }
 
-# Postmaster PID from its pid file, checked to be a live postgres process.
-postmaster_pid() {
-  local var=$1 file pid
+# PID from the pid file named by stack.sh's variable VAR, checked to be a live COMM process.
+daemon_pid() {
+  local var=$1 comm=$2 file pid
   eval "$("$here/stack.sh" env)"
   file=${!var}
   [[ -r "$file" ]] || die "no pid file $file (is the stack running?)"
   pid=$(head -n1 "$file" | tr -d ' ')
-  if ! [[ "$pid" =~ ^[0-9]+$ && $(ps -o comm= -p "$pid" 2>/dev/null) == postgres ]]; then
-    die "pid '$pid' from $file is not a running postgres"
+  if ! [[ "$pid" =~ ^[0-9]+$ && $(ps -o comm= -p "$pid" 2>/dev/null) == "$comm" ]]; then
+    die "pid '$pid' from $file is not a running $comm"
   fi
   echo "$pid"
 }
+postmaster_pid() { daemon_pid "$1" postgres; }
 
 # SIGSTOP the postmaster first so it cannot fork new backends meanwhile, then its
 # children; resume in reverse order. Backends are all direct children of the postmaster.
@@ -125,6 +129,21 @@ resume() {
   echo "fault: $2 resumed (postmaster $pid and children)"
 }
 
+# The kernel keeps what Redis wrote to its append-only file before the kill (the page cache);
+# what Redis had not yet written is lost. Gone = no longer a process or only a zombie: its
+# port and files are released then.
+kill_redis() {
+  local pid i st
+  pid=$(daemon_pid STACK_REDIS_PID_FILE redis-server)
+  kill -KILL "$pid"
+  for ((i = 0; i < 100; i++)); do
+    st=$(ps -o stat= -p "$pid" 2>/dev/null | tr -d ' ') || true
+    [[ -z "$st" || "$st" == Z* ]] && { echo "fault: redis killed (pid $pid)"; return 0; }
+    sleep 0.1
+  done
+  die "redis (pid $pid) still alive 10 s after SIGKILL"
+}
+
 case "${1:-}" in
 blackhole) [[ $# == 2 ]] || die "usage: fault.sh blackhole PORT"; blackhole "$2" ;;
 unblackhole) [[ $# == 2 ]] || die "usage: fault.sh unblackhole PORT"; unblackhole "$2" ;;
@@ -134,6 +153,9 @@ pause-main) pause STACK_MAIN_PID_FILE main ;;
 resume-main) resume STACK_MAIN_PID_FILE main ;;
 pause-replica) pause STACK_REPLICA_PID_FILE replica ;;
 resume-replica) resume STACK_REPLICA_PID_FILE replica ;;
+pause-redis) kill -STOP "$(daemon_pid STACK_REDIS_PID_FILE redis-server)"; echo "fault: redis paused" ;;
+resume-redis) kill -CONT "$(daemon_pid STACK_REDIS_PID_FILE redis-server)"; echo "fault: redis resumed" ;;
+kill-redis) kill_redis ;;
 *)
   sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//' >&2
   exit 2

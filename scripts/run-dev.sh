@@ -14,6 +14,8 @@ scripts/stack.sh start
 
 eval "$(scripts/stack.sh env)"
 export SITE_TYPE=${SITE_TYPE:-secondary}
+# Writes Redis cannot take are journaled beside the stack's data.
+export JOURNAL_PATH=${JOURNAL_PATH:-${STACK_DIR:-$repo/.stack}/ops-db-api.journal}
 
 build/ops-db-api migrate
 # A new demo administrator token each run, kept beside the stack's data for curl.

@@ -11,7 +11,8 @@
 #
 # Knobs (environment): STACK_DIR (default <repo>/.stack), MAIN_DB_PORT (25432),
 # LOCAL_DB_PORT (25433), REDIS_PORT (26379), OPS_DB_USER (ops), OPS_DB_PASSWORD,
-# OPS_DB_NAME (ops_db), REDIS_PASSWORD (unset = no auth), SITE_NAME (observatory).
+# OPS_DB_NAME (ops_db), REDIS_PASSWORD (unset = no auth), SITE_NAME (observatory),
+# REDIS_MAXMEMORY (2gb: Redis's maxmemory, see config/redis.conf for how to size it).
 #
 # Daemons are stopped only by the PIDs in their own pid files, never by name.
 set -euo pipefail
@@ -38,6 +39,7 @@ OPS_DB_USER=${OPS_DB_USER:-ops}
 OPS_DB_PASSWORD=${OPS_DB_PASSWORD:-ops-dev-password}
 OPS_DB_NAME=${OPS_DB_NAME:-ops_db}
 REDIS_PASSWORD=${REDIS_PASSWORD:-}
+REDIS_MAXMEMORY=${REDIS_MAXMEMORY:-2gb}
 SITE_NAME=${SITE_NAME:-observatory}
 # The replica streams over TCP like a real remote site, so the fault tests' blackhole
 # on the main port also cuts replication.
@@ -352,6 +354,8 @@ start_redis() {
   conf=${conf//@DIR@/$REDIS_DIR}
   conf=${conf//@PIDFILE@/$REDIS_PIDFILE}
   conf=${conf//@LOGFILE@/$REDIS_DIR/redis.log}
+  [[ "$REDIS_MAXMEMORY" =~ ^[0-9]+([kKmMgG][bB]?)?$ ]] || die "bad REDIS_MAXMEMORY '$REDIS_MAXMEMORY' (e.g. 2gb)"
+  conf=${conf//@MAXMEMORY@/$REDIS_MAXMEMORY}
   if [[ -n "$REDIS_PASSWORD" ]]; then
     conf+=$'\n'"requirepass \"${REDIS_PASSWORD//\"/\\\"}\""
   fi

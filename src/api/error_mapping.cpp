@@ -31,7 +31,20 @@ ApiError database_error(const Error& error) {
   return ApiError(ErrorKind::unprocessable, error.message, details);
 }
 
+// Redis refused to grow past its memory limit (the code the adapter gives that refusal). It
+// refuses before running anything, so the write is known not to be buffered.
+constexpr std::string_view kRedisOutOfMemory = "OOM";
+constexpr std::string_view kBufferFull = "buffer_full";
+
 ApiError buffer_error(const Error& error, bool taking_write) {
+  if (error.is(Fault::unavailable) && error.code == kRedisOutOfMemory) {
+    return ApiError(ErrorKind::unavailable,
+                    "the transaction buffer (Redis) is full: it reached its memory limit "
+                    "(maxmemory), so this write was not accepted and nothing of it was written; "
+                    "try again later: writes are taken again as the buffer drains to the main "
+                    "database",
+                    nullptr, std::string(kBufferFull));
+  }
   switch (error.fault) {
     case Fault::not_found:
       return ApiError(ErrorKind::not_found, error.message);

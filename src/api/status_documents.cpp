@@ -120,6 +120,11 @@ json health_document(const Config& config, const SiteReport& report) {
                          : processor.state == DrainState::refused_by_main_db ? "refusing"
                                                                              : "unreachable";
   doc["transaction_buffer"] = buffer_section(site.buffer);
+  if (site.journal) {
+    doc["journal"] = {{"pending", site.journal->pending},
+                      {"bytes", site.journal->bytes},
+                      {"max_bytes", site.journal->max_bytes}};
+  }
   doc["background_processor"] = processor_document(processor);
   doc["replication_lag"] = replication_lag_section(site.lag);
   doc["replication"] = tracker_document(site.replication);

@@ -20,6 +20,8 @@
 #include "opsdb/buffer/redis_dead_letters.hpp"
 #include "opsdb/buffer/redis_drain_queue.hpp"
 #include "opsdb/buffer/redis_replication_queue.hpp"
+#include "opsdb/buffer/file_journal.hpp"
+#include "opsdb/buffer/journal_replayer.hpp"
 #include "opsdb/buffer/redis_write_buffer.hpp"
 #include "opsdb/core/clock.hpp"
 #include "opsdb/core/uuid.hpp"
@@ -173,14 +175,16 @@ struct SecondarySite {
                                 })),
         drain_redis(drain_io, redis_options(config)),
         options(buffer_options(config)),
+        journal(JournalOptions{config.journal_path, config.journal_max_bytes}),
         write_buffer(redis, options),
-        inspector(redis, options, clock),
+        inspector(redis, options, clock, &journal),
         buffered_records(redis, RedisKeys(options.site_name)),
         dead_letters(redis, options, clock),
         drain_queue(drain_redis, options, clock),
         replication_queue(drain_redis, options, clock),
         replica_progress(replica),
-        writer(write_buffer),
+        replayer(journal, write_buffer),
+        writer(write_buffer, journal),
         processor(drain_options(config), drain_queue, main_db, drain_scheduler, clock),
         lsn(lsn_tracker_options(config), replication_queue, replica_progress, drain_scheduler,
             clock),
@@ -192,12 +196,14 @@ struct SecondarySite {
     drain_thread = std::thread([this] { drain_io.run(); });
     redis.start();
     drain_redis.start();
+    replayer.start();
     processor.start();
     if (lsn_enabled) lsn.start();
   }
   // Stops the loops, hands the drain lease back so a successor need not wait for it to
   // expire, then closes the Redis connections and calls `done`.
   void stop(std::function<void()> done) {
+    replayer.stop();
     processor.stop();
     lsn.stop();
     drain_queue.release_lease([this, done = std::move(done)](Result<void> released) {
@@ -229,6 +235,7 @@ struct SecondarySite {
   redis::RedisClient redis;
   redis::RedisClient drain_redis;
   BufferOptions options;
+  FileJournal journal;
   RedisWriteBuffer write_buffer;
   RedisBufferInspector inspector;
   RedisBufferedRecords buffered_records;
@@ -236,6 +243,7 @@ struct SecondarySite {
   RedisDrainQueue drain_queue;
   RedisReplicationQueue replication_queue;
   PgReplicaProgress replica_progress;
+  JournalReplayer replayer;
   BufferedWriter writer;
   DrainProcessor processor;
   LsnTracker lsn;
@@ -250,6 +258,7 @@ SiteSources site_sources(const Config& config, DatabaseProbe& local_db, Secondar
   if (site == nullptr) return sources;
   sources.buffer = &site->inspector;
   sources.processor = [site] { return site->processor.snapshot(); };
+  sources.journal = [site] { return site->journal.stats(); };
   if (config.lsn_tracking_enabled) {
     sources.replication = [site]() -> std::optional<ReplicationStatus> {
       return site->lsn.snapshot();

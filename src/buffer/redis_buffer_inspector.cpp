@@ -48,8 +48,8 @@ TransactionStatus to_status(const std::string& id, const redis::Reply& hash) {
 }  // namespace
 
 RedisBufferInspector::RedisBufferInspector(redis::RedisClient& redis, const BufferOptions& options,
-                                           const Clock& clock)
-    : redis_(redis), clock_(clock), keys_(options.site_name) {}
+                                           const Clock& clock, const WriteJournal* journal)
+    : redis_(redis), clock_(clock), keys_(options.site_name), journal_(journal) {}
 
 void RedisBufferInspector::stats(Callback<BufferStats> done) {
   redis_.transaction({{"LLEN", keys_.buffer()},
@@ -77,6 +77,12 @@ void RedisBufferInspector::stats(Callback<BufferStats> done) {
 
 void RedisBufferInspector::status(const std::string& transaction_id,
                                   Callback<TransactionStatus> done) {
+  if (journal_ && journal_->find(transaction_id)) {
+    TransactionStatus journaled;
+    journaled.transaction_id = transaction_id;
+    journaled.state = "journaled";
+    return done(std::move(journaled));
+  }
   redis_.command(
       {"HGETALL", keys_.status(transaction_id)},
       [transaction_id, done = std::move(done)](redis::Result r) {

@@ -30,7 +30,21 @@ void RedisWriteBuffer::enqueue(const Transaction& tx, Callback<void> done) {
 
 void RedisWriteBuffer::enqueue_once(const Transaction& tx, const std::string& request_hash,
                                     Callback<std::optional<std::string>> done) {
-  std::vector<std::string> keys{keys_.idempotency(tx.id)};
+  enqueue_guarded(tx, keys_.idempotency(tx.id), request_hash, std::move(done));
+}
+
+void RedisWriteBuffer::enqueue_absent(const Transaction& tx, Callback<bool> done) {
+  enqueue_guarded(tx, keys_.status(tx.id), "",
+                  [done = std::move(done)](Result<std::optional<std::string>> r) {
+                    if (!r.ok()) return done(r.error());
+                    done(!r->has_value());
+                  });
+}
+
+void RedisWriteBuffer::enqueue_guarded(const Transaction& tx, std::string guard,
+                                       const std::string& request_hash,
+                                       Callback<std::optional<std::string>> done) {
+  std::vector<std::string> keys{std::move(guard)};
   std::vector<std::string> args{request_hash, std::to_string(idempotency_ttl_.count())};
   auto commands = enqueue_commands(keys_, tx);
   args.push_back(std::to_string(commands.size()));

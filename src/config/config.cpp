@@ -265,6 +265,8 @@ Config load_config(const std::map<std::string, std::string>& env,
   }
   r.seconds("TRANSACTION_STATUS_TTL", c.transaction_status_ttl, 1, 365.0 * 86400);
   r.seconds("IDEMPOTENCY_KEY_TTL", c.idempotency_key_ttl, 60, 365.0 * 86400);
+  r.string("JOURNAL_PATH", c.journal_path, false);
+  r.integer("JOURNAL_MAX_BYTES", c.journal_max_bytes, 0, 1LL << 40);
   r.boolean("LSN_TRACKING_ENABLED", c.lsn_tracking_enabled);
   r.seconds("LSN_CHECK_INTERVAL", c.lsn_check_interval, 0.001, 3600);
   r.seconds("LSN_TIMEOUT", c.lsn_timeout, 0.001, 86400);

@@ -153,6 +153,15 @@ void add_site(Families& out, const SiteReport& report) {
   }
   add_reachability(out, "opsdb_redis_up", "1 when Redis (the buffer) answers", site.redis);
   if (site.buffer) add_buffer(out, *site.buffer);
+  if (site.journal) {
+    out.gauge("opsdb_journal_pending_transactions",
+              "Writes journaled locally while Redis could not take them, not yet replayed",
+              static_cast<double>(site.journal->pending));
+    out.gauge("opsdb_journal_size_bytes", "Size of the local write journal",
+              static_cast<double>(site.journal->bytes));
+    out.gauge("opsdb_journal_limit_bytes", "JOURNAL_MAX_BYTES: writes are refused beyond it",
+              static_cast<double>(site.journal->max_bytes));
+  }
   if (site.processor) add_processor(out, *site.processor);
   if (site.lag) {
     out.gauge("opsdb_replication_lag_seconds",

@@ -91,6 +91,16 @@ std::vector<AlertEvent> AlertMonitor::observe(const SiteSnapshot& site,
                ": the drain is not keeping up",
            whole(pending) + " transactions buffered, back below ALERT_BUFFER_SIZE " + whole(limit),
            pending, limit});
+      if (const auto& memory = site.buffer->memory; memory && memory->max_bytes > 0) {
+        const auto used = static_cast<double>(memory->used_bytes);
+        const auto limit = static_cast<double>(memory->max_bytes) * kRedisMemoryAlertRatio;
+        readings.push_back(
+            {"redis_memory", above(used, limit, options_.clear_ratio), false,
+             "Redis uses " + describe(*memory) + ", above " + whole(kRedisMemoryAlertRatio * 100) +
+                 " %: at the limit every write at this site is refused with 503 buffer_full; "
+                 "get the buffer drained (is the main database reachable?) or raise maxmemory",
+             "Redis memory back to " + describe(*memory), used, limit});
+      }
       const auto failed = static_cast<double>(site.buffer->failed);
       readings.push_back({"failed_transactions", above(failed, 0, 0), true,
                           whole(failed) + " failed transaction(s) in the dead-letter queue await "

@@ -87,6 +87,17 @@ HealthVerdict assess_health(const SiteSnapshot& site, const HealthThresholds& th
   if (site.buffer && site.buffer->pending > thresholds.buffer_size) {
     degrade("transaction buffer above " + std::to_string(thresholds.buffer_size));
   }
+  if (site.buffer && site.buffer->memory) {
+    const auto share = site.buffer->memory->share_of_limit();
+    if (share && *share > kRedisMemoryAlertRatio) {
+      degrade("redis memory " + describe(*site.buffer->memory) +
+              ": at the limit writes are refused (503 buffer_full)");
+    }
+  }
+  if (site.journal && site.journal->pending > 0) {
+    degrade(std::to_string(site.journal->pending) +
+            " writes wait in the local journal to be replayed into redis");
+  }
   if (site.buffer && site.buffer->failed > 0) degrade("failed transactions await an operator");
   if (site.processor && site.processor->state == DrainState::waiting_for_main_db) {
     degrade("main database unreachable");

@@ -63,6 +63,7 @@ void SiteMonitor::refresh() {
     site.buffer = buffer_;
     if (sources_.processor) site.processor = sources_.processor();
     if (sources_.replication) site.replication = sources_.replication();
+    if (sources_.journal) site.journal = sources_.journal();
     if (site.processor && site.replication) {
       site.lag = replication_lag(*site.processor, *site.replication, now);
     }

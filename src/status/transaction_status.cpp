@@ -3,6 +3,7 @@
 namespace opsdb {
 
 std::optional<std::string> record_location(const std::string& state) {
+  if (state == "journaled") return "journal";
   if (state == "buffered" || state == "failed") return "buffer";
   if (state == "applied") return "main";
   if (state == "replicated") return "replica";

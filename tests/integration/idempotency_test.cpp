@@ -79,11 +79,12 @@ TEST_F(IdempotencyTest, ARetryAtASecondarySiteIsAnsweredAsTheFirstAndAppliedOnce
             1);
 }
 
-// Redis holds the reply past the server's deadline (CLIENT PAUSE): the write was sent, so the
-// answer is 503 outcome_unknown naming the transaction, never "not accepted"; the transaction's
-// status then tells the truth, and the retry with the key leaves exactly one observation.
+// Redis holds the reply past the server's deadline (CLIENT PAUSE) and there is no journal to
+// fall back on: the write was sent, so the answer is 503 outcome_unknown naming the transaction,
+// never "not accepted"; the transaction's status then tells the truth, and the retry with the
+// key leaves exactly one observation.
 TEST_F(IdempotencyTest, AWriteRedisDidNotConfirmIsOutcomeUnknownAndSafeToRetryFault) {
-  start_server({{"REDIS_COMMAND_TIMEOUT", "0.2"}});
+  start_server({{"REDIS_COMMAND_TIMEOUT", "0.2"}, {"JOURNAL_MAX_BYTES", "0"}});
   const auto key = "paused-" + site_;
   const json body = {{"obs_unit_id", 1}};
   redis_->command({"CLIENT", "PAUSE", "1500", "WRITE"});

@@ -353,9 +353,34 @@ TEST_F(SecondarySiteTest, UnknownTransactionIs404) {
   EXPECT_TRUE(r.json().contains("error")) << r.body;
 }
 
-TEST_F(SecondarySiteTest, WritesAreRefusedWith503WhenRedisCannotBeReached) {
-  // REDIS_PORT of the server points where nothing listens.
+// REDIS_PORT of the server points where nothing listens: writes go to the local journal at
+// once, are answered 201 "journaled", and /health and /transactions/{id} say so.
+TEST_F(SecondarySiteTest, WritesAreJournaledWhenRedisCannotBeReached) {
   ASSERT_NO_FATAL_FAILURE(start_server({{"REDIS_PORT", std::to_string(free_port())}}));
+  const auto t0 = Clock::now();
+  auto r = http_json(port(), "POST", "/executed_obs_units/start", {{"obs_unit_id", 1}});
+  EXPECT_LT(elapsed_ms(t0), 1000) << "journaling must not wait on Redis";
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.json().value("status", ""), "journaled") << r.body;
+  auto status = http_get(port(), "/transactions/" + r.json().value("transaction_id", ""));
+  EXPECT_EQ(status.json().value("state", ""), "journaled") << status.body;
+  EXPECT_EQ(status.json().value("location", ""), "journal") << status.body;
+  HttpResult health;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        health = http_get(port(), "/health");
+        return health.json().contains("journal") &&
+               health.json()["journal"].value("pending", 0) == 1;
+      },
+      2s))
+      << health.body;
+  EXPECT_TRUE(redis_->scan(prefix_ + "*").empty()) << "the real Redis was not asked";
+}
+
+// With no journal either (JOURNAL_MAX_BYTES=0), a write Redis cannot take is refused at once.
+TEST_F(SecondarySiteTest, WritesAreRefusedWith503WhenNeitherRedisNorTheJournalCanTakeThem) {
+  ASSERT_NO_FATAL_FAILURE(start_server(
+      {{"REDIS_PORT", std::to_string(free_port())}, {"JOURNAL_MAX_BYTES", "0"}}));
   const auto t0 = Clock::now();
   auto r = http_json(port(), "POST", "/executed_obs_units/start", {{"obs_unit_id", 1}});
   const double ms = elapsed_ms(t0);
@@ -384,9 +409,11 @@ TEST_F(SecondarySiteTest, WritesAreRefusedWith503WhenRedisCannotBeReached) {
   EXPECT_EQ(health.json().value("status", ""), "unhealthy") << health.body;
 }
 
-TEST_F(SecondarySiteTest, WritesAreRefusedWhileRedisIsDownAndAcceptedAgainAfter) {
+// With no room in the local journal (JOURNAL_MAX_BYTES=0; a full journal answers the same), a
+// write Redis cannot take is refused at once, and nothing of it is kept.
+TEST_F(SecondarySiteTest, WritesAreRefusedWhileRedisIsDownAndTheJournalHasNoRoom) {
   if (!is_root()) GTEST_SKIP() << "stopping Redis needs root";
-  ASSERT_NO_FATAL_FAILURE(start_server());
+  ASSERT_NO_FATAL_FAILURE(start_server({{"JOURNAL_MAX_BYTES", "0"}}));
   auto kept = start_observation();
   ASSERT_TRUE(applied_state(wait_applied(kept["transaction_id"])));
 
@@ -406,6 +433,7 @@ TEST_F(SecondarySiteTest, WritesAreRefusedWhileRedisIsDownAndAcceptedAgainAfter)
       EXPECT_TRUE(r.json()["transaction_id"].is_string()) << r.body;
     } else {
       EXPECT_EQ(code, "not_accepted") << r.body;
+      EXPECT_EQ(r.json()["error"]["details"].value("reason", ""), "journal_full") << r.body;
     }
   }
   ASSERT_EQ(start_redis(), 0);

@@ -64,6 +64,15 @@ int stop_redis() {
 int start_redis() {
   return script("stack.sh", "start-redis");
 }
+int pause_redis() {
+  return script("fault.sh", "pause-redis");
+}
+int resume_redis() {
+  return script("fault.sh", "resume-redis");
+}
+int kill_redis() {
+  return script("fault.sh", "kill-redis");
+}
 
 void restore_stack() {
   if (!is_root()) return;  // nothing can have been broken without root
@@ -73,6 +82,7 @@ void restore_stack() {
   // start-main, which would otherwise just report it as running.
   script("fault.sh", "resume-main >/dev/null 2>&1");
   script("fault.sh", "resume-replica >/dev/null 2>&1");
+  script("fault.sh", "resume-redis >/dev/null 2>&1");
   start_main();
   start_redis();
 }

@@ -32,6 +32,12 @@ int stop_main();
 int start_main();
 int stop_redis();
 int start_redis();
+/// SIGSTOP / SIGCONT the Redis server (a frozen buffer: connections stay open, nothing answers).
+int pause_redis();
+int resume_redis();
+/// SIGKILL of the Redis server (a crash of the process); returns once it is gone. start_redis()
+/// brings it back from its append-only file.
+int kill_redis();
 
 /// Puts the stack back as the tests expect it, whatever a test did: no blackhole on the main
 /// DB's port, main and Redis resumed and running. Safe to call any number of times; for fixture

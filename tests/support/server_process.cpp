@@ -34,6 +34,11 @@ ServerProcess::ServerProcess(std::map<std::string, std::string> env_overrides)
   if (!env_.count("LOG_LEVEL")) env_["LOG_LEVEL"] = "info";
   log_path_ = ::testing::TempDir() + "/ops-db-api-" + std::to_string(port_) + ".log";
   std::remove(log_path_.c_str());
+  // A journal of its own, kept across restart() as a real server's is across restarts.
+  if (!env_.count("JOURNAL_PATH")) {
+    env_["JOURNAL_PATH"] = ::testing::TempDir() + "/ops-db-api-" + std::to_string(port_) + ".journal";
+    std::remove(env_["JOURNAL_PATH"].c_str());
+  }
   start();
 }
 

@@ -1,4 +1,5 @@
 #include "opsdb/status/alerts.hpp"
+#include "opsdb/status/redis_memory.hpp"
 
 #include <gtest/gtest.h>
 
@@ -74,6 +75,59 @@ TEST(Alerts, ABufferThatCrossesHoversAndClearsLogsOnceEachWay) {
   pending(150);  // a new crossing is a new alert
   EXPECT_EQ(seq.events().back(), "buffer_size firing");
   EXPECT_EQ(seq.events().size(), 3u);
+}
+
+// Redis refuses every write at its maxmemory; the warning comes at 80 % of it, once per crossing.
+TEST(Alerts, RedisMemoryNearItsLimitWarnsOnceBeforeWritesAreRefused) {
+  AlertSequence seq(no_hold());
+  constexpr std::uint64_t kLimit = 2ull << 30;  // 2 GiB
+  auto used = [&](double share) {
+    seq.feed([share](SiteSnapshot& s) {
+      s.buffer->memory = RedisMemory{static_cast<std::uint64_t>(share * kLimit), kLimit};
+    });
+  };
+  used(0.5);
+  used(0.8);  // at the threshold is not above it
+  EXPECT_TRUE(seq.events().empty());
+  used(0.81);
+  ASSERT_EQ(seq.events(), std::vector<std::string>{"redis_memory firing"});
+  EXPECT_FALSE(seq.last().critical) << "a warning: writes are still taken";
+  EXPECT_DOUBLE_EQ(*seq.last().threshold, 0.8 * kLimit);
+  EXPECT_NE(seq.last().message.find("1659 MB of maxmemory 2048 MB (81 %)"), std::string::npos)
+      << seq.last().message;
+  EXPECT_NE(seq.last().message.find("buffer_full"), std::string::npos) << seq.last().message;
+  // Hovering around the threshold, and full: nothing new.
+  for (double share : {0.79, 0.85, 0.75, 1.0, 0.73}) used(share);
+  EXPECT_EQ(seq.events().size(), 1u);
+  used(0.7);  // 90 % of the threshold: cleared
+  EXPECT_EQ(seq.events(),
+            (std::vector<std::string>{"redis_memory firing", "redis_memory cleared"}));
+  used(0.95);  // a new crossing is a new alert
+  EXPECT_EQ(seq.events().back(), "redis_memory firing");
+  EXPECT_EQ(seq.events().size(), 3u);
+}
+
+TEST(Alerts, RedisWithoutAMemoryLimitOrNotAskedNeverWarnsOfIt) {
+  AlertSequence seq(no_hold());
+  seq.feed([](SiteSnapshot& s) { s.buffer->memory = RedisMemory{5ull << 30, 0}; }, 3);
+  seq.feed([](SiteSnapshot& s) { s.buffer->memory.reset(); }, 3);
+  EXPECT_TRUE(seq.events().empty());
+}
+
+TEST(RedisMemoryInfo, ReadsUsedMemoryAndMaxmemoryFromTheInfoText) {
+  const auto memory = redis_memory_from_info(
+      "# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\nused_memory_rss:9\r\n"
+      "maxmemory:2147483648\r\nmaxmemory_human:2.00G\r\nmaxmemory_policy:noeviction\r\n");
+  ASSERT_TRUE(memory);
+  EXPECT_EQ(memory->used_bytes, 1048576u);
+  EXPECT_EQ(memory->max_bytes, 2147483648u);
+  EXPECT_DOUBLE_EQ(*memory->share_of_limit(), 1048576.0 / 2147483648.0);
+  EXPECT_EQ(describe(*memory), "1 MB of maxmemory 2048 MB (0 %)");
+  const auto unlimited = redis_memory_from_info("used_memory:10\nmaxmemory:0\n");
+  ASSERT_TRUE(unlimited);
+  EXPECT_FALSE(unlimited->share_of_limit());
+  EXPECT_FALSE(redis_memory_from_info("used_memory_rss:10\r\nmaxmemory:20\r\n"));
+  EXPECT_FALSE(redis_memory_from_info("used_memory:ten\r\n"));
 }
 
 TEST(Alerts, AConditionMustLastTheHoldTimeBeforeItFiresOrClears) {

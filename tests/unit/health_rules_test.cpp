@@ -52,6 +52,35 @@ std::vector<Case> cases() {
       HealthLevel::healthy, {});
   add("buffer above the threshold", [](SiteSnapshot& s) { s.buffer->pending = 1001; },
       HealthLevel::degraded, {"transaction buffer above 1000"});
+  add("redis memory at 80 % of maxmemory",
+      [](SiteSnapshot& s) {
+        s.buffer->memory = RedisMemory{800ull << 20, 1000ull << 20};
+      },
+      HealthLevel::healthy, {});
+  add("redis memory above 80 % of maxmemory",
+      [](SiteSnapshot& s) {
+        s.buffer->memory = RedisMemory{801ull << 20, 1000ull << 20};
+      },
+      HealthLevel::degraded,
+      {"redis memory 801 MB of maxmemory 1000 MB (80 %): at the limit writes are refused (503 "
+       "buffer_full)"});
+  add("redis memory full",
+      [](SiteSnapshot& s) {
+        s.buffer->memory = RedisMemory{1001ull << 20, 1000ull << 20};
+      },
+      HealthLevel::degraded,
+      {"redis memory 1001 MB of maxmemory 1000 MB (100 %): at the limit writes are refused (503 "
+       "buffer_full)"});
+  add("redis without maxmemory",
+      [](SiteSnapshot& s) {
+        s.buffer->memory = RedisMemory{64ull << 30, 0};
+      },
+      HealthLevel::healthy, {});
+  add("an empty journal", [](SiteSnapshot& s) { s.journal = JournalStats{0, 0, 1 << 30}; },
+      HealthLevel::healthy, {});
+  add("writes waiting in the journal",
+      [](SiteSnapshot& s) { s.journal = JournalStats{12, 9000, 1 << 30}; },
+      HealthLevel::degraded, {"12 writes wait in the local journal to be replayed into redis"});
   add("a failed transaction", [](SiteSnapshot& s) { s.buffer->failed = 1; }, HealthLevel::degraded,
       {"failed transactions await an operator"});
   add("main database unreachable",

@@ -9,15 +9,22 @@ namespace opsdb {
 
 /// The write path's buffer in Redis: each transaction goes in with its caches, index entries,
 /// overlays, status hash and event in one MULTI/EXEC — or, for the transaction of an
-/// Idempotency-Key, in one script that first checks and sets the key's marker.
+/// Idempotency-Key or a replayed journal record, in one script that first checks a guard key.
 class RedisWriteBuffer final : public WriteBuffer {
  public:
   RedisWriteBuffer(redis::RedisClient& redis, const BufferOptions& options);
   void enqueue(const Transaction& tx, Callback<void> done) override;
   void enqueue_once(const Transaction& tx, const std::string& request_hash,
                     Callback<std::optional<std::string>> done) override;
+  void enqueue_absent(const Transaction& tx, Callback<bool> done) override;
 
  private:
+  /// Runs the guarded enqueue script: `guard` is the key's marker (with `request_hash`) or the
+  /// transaction's status hash (with an empty hash). `done` gets the script's reply: the
+  /// recorded hash ('' for an existing status) when nothing was buffered.
+  void enqueue_guarded(const Transaction& tx, std::string guard, const std::string& request_hash,
+                       Callback<std::optional<std::string>> done);
+
   redis::RedisClient& redis_;
   RedisKeys keys_;
   std::chrono::seconds idempotency_ttl_;

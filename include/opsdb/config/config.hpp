@@ -76,6 +76,11 @@ struct Config {
   std::chrono::seconds transaction_status_ttl{86'400};
   /// How long a secondary site's buffer remembers an Idempotency-Key (IDEMPOTENCY_KEY_TTL).
   std::chrono::seconds idempotency_key_ttl{86'400};
+  /// The local journal a secondary site writes to while Redis cannot take writes
+  /// (JOURNAL_PATH), and its size limit (JOURNAL_MAX_BYTES; 0: no journal, such writes are
+  /// refused).
+  std::string journal_path = "ops-db-api.journal";
+  std::uint64_t journal_max_bytes = 1ull << 30;
 
   bool lsn_tracking_enabled = true;
   std::chrono::milliseconds lsn_check_interval{100};

@@ -32,8 +32,9 @@ struct AlertEvent {
 
 /// Turns successive snapshots of a site into alert events: each alert fires once when its
 /// condition starts and clears once when it ends. Conditions: buffer above ALERT_BUFFER_SIZE,
-/// failed transactions waiting, replication lag above ALERT_REPLICATION_LAG, processor stopped
-/// or stalled, main database, Redis or local database unreachable. Not thread-safe.
+/// Redis memory above kRedisMemoryAlertRatio of its maxmemory, failed transactions waiting,
+/// replication lag above ALERT_REPLICATION_LAG, processor stopped or stalled, main database, Redis
+/// or local database unreachable. Not thread-safe.
 class AlertMonitor {
  public:
   explicit AlertMonitor(AlertOptions options) : options_(options) {}

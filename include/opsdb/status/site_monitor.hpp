@@ -10,6 +10,7 @@
 #include "opsdb/status/database_probe.hpp"
 #include "opsdb/status/site_status.hpp"
 #include "opsdb/status/transaction_status.hpp"
+#include "opsdb/tx/write_journal.hpp"
 
 namespace opsdb {
 
@@ -20,6 +21,8 @@ struct SiteSources {
   std::function<ProcessorSnapshot()> processor{};
   /// Empty, or an empty answer, when LSN tracking is off.
   std::function<std::optional<ReplicationStatus>()> replication{};
+  /// The local journal of writes Redis could not take (secondary site).
+  std::function<JournalStats()> journal{};
 };
 
 /// Samples the site and keeps the last report, so that /health and /metrics answer at once from

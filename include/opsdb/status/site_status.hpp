@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "opsdb/core/lsn.hpp"
+#include "opsdb/status/redis_memory.hpp"
+#include "opsdb/tx/write_journal.hpp"
 
 namespace opsdb {
 
@@ -53,6 +55,8 @@ struct BufferStats {
   std::int64_t awaiting_replication = 0;
   std::optional<double> oldest_pending_seconds;  // none when nothing is pending
   double size_mb = 0;
+  /// Redis's memory as a whole (the buffer, its caches, other sites' keys): none when not asked.
+  std::optional<RedisMemory> memory;
 };
 
 /// What the LSN tracker knows of the local replica.
@@ -98,6 +102,7 @@ struct SiteSnapshot {
   std::optional<ProcessorSnapshot> processor;
   std::optional<ReplicationStatus> replication;  // empty when LSN tracking is off
   std::optional<ReplicationLag> lag;             // with `replication`
+  std::optional<JournalStats> journal;           // writes journaled while Redis was away
 };
 
 /// Whether the main database takes the drain's writes: known only from what the drain last
@@ -129,8 +134,9 @@ struct SiteReport {
 
 /// The health rules of DESIGN §9, in one place. Unhealthy: the local database is unreachable,
 /// or at a secondary site Redis is unreachable or the processor stopped. Degraded: the buffer is
-/// above its threshold, anything failed, the main database is unreachable or refuses the drain,
-/// or replication lags more than its threshold.
+/// above its threshold, Redis uses more than kRedisMemoryAlertRatio of its maxmemory, anything
+/// failed, the main database is unreachable or refuses the drain, or replication lags more than
+/// its threshold.
 HealthVerdict assess_health(const SiteSnapshot& site, const HealthThresholds& thresholds);
 
 }  // namespace opsdb

@@ -13,7 +13,7 @@ namespace opsdb {
 /// The life of one buffered transaction as the buffer records it (DESIGN §5).
 struct TransactionStatus {
   std::string transaction_id;
-  std::string state;  // buffered, applied, replicated, failed, resolved
+  std::string state;  // journaled, buffered, applied, replicated, failed, resolved
   int attempts = 0;
   std::optional<std::string> lsn;
   std::optional<std::string> error;
@@ -24,7 +24,8 @@ struct TransactionStatus {
   std::optional<std::string> resolution;
 };
 
-/// Where the records a transaction wrote live now, by its state: "buffer" (only in this site's
+/// Where the records a transaction wrote live now, by its state: "journal" (only in the local
+/// journal, waiting for Redis: reads do not see them yet), "buffer" (only in this site's
 /// buffer: buffered, or failed and waiting for an operator), "main" (on the main database, not
 /// yet replayed by the local replica; reads answer from the buffer's copies), "replica" (on
 /// the local replica). None for a transaction resolved away (its records exist nowhere).

@@ -21,6 +21,10 @@ class WriteBuffer {
   /// there was one (nothing was buffered then), none when this call buffered the transaction.
   virtual void enqueue_once(const Transaction& tx, const std::string& request_hash,
                             Callback<std::optional<std::string>> done) = 0;
+  /// As `enqueue`, unless a transaction with its id is in the buffer already (the replay of the
+  /// local journal, whose writes may have reached the buffer before their journaling). `done`
+  /// gets true when this call buffered it.
+  virtual void enqueue_absent(const Transaction& tx, Callback<bool> done) = 0;
 };
 
 }  // namespace opsdb
