@@ -354,6 +354,22 @@ TEST_F(RedisDurabilityTest, AtTheMemoryLimitWritesAreRefusedWholeAndEarlierWrite
   for (const auto& refusal : refusals) {
     expect_nothing_added(refusal.before, refusal.after, prefix_);
   }
+  // The operator sees why: Redis still answers, the site is degraded by its memory and the
+  // buffer's figures are still there (a full Redis refuses reads queued in a MULTI).
+  json health;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        health = http_get(port(), "/health").json();
+        for (const auto& p : health.value("problems", json::array())) {
+          if (p.get<std::string>().rfind("redis memory", 0) == 0) return true;
+        }
+        return false;
+      },
+      5s))
+      << health.dump();
+  EXPECT_EQ(health.value("redis", ""), "connected") << health.dump();
+  EXPECT_EQ(health.value("status", ""), "degraded") << health.dump();
+  EXPECT_TRUE(health["transaction_buffer"]["size"].is_number()) << health.dump();
 
   // Room again: a refused write with a key is taken as a new write (its key was never recorded),
   // and nothing of it existed when it was refused.
