@@ -1,9 +1,6 @@
 #include "opsdb/buffer/redis_buffer_inspector.hpp"
 
-#include <functional>
 #include <map>
-#include <memory>
-#include <mutex>
 
 #include "opsdb/core/timestamp.hpp"
 #include "opsdb/redis/redis_client.hpp"
@@ -55,50 +52,33 @@ RedisBufferInspector::RedisBufferInspector(redis::RedisClient& redis, const Buff
     : redis_(redis), clock_(clock), keys_(options.site_name), journal_(journal) {}
 
 void RedisBufferInspector::stats(Callback<BufferStats> done) {
-  // Plain pipelined reads, not one MULTI: Redis at its maxmemory refuses every command queued in
-  // a MULTI, reads included, and a full buffer is when operators need these figures most. The
-  // figures may therefore be a moment apart; each is exact.
-  struct Gathered {
-    std::mutex mutex;  // failures are reported from any thread
-    BufferStats stats;
-    std::optional<Error> error;
-    int left = 6;
-    Callback<BufferStats> done;
-  };
-  auto gathered = std::make_shared<Gathered>();
-  gathered->done = std::move(done);
-  auto ask = [this, gathered](std::vector<std::string> command, bool required,
-                              std::function<void(BufferStats&, const redis::Reply&)> use) {
-    redis_.command(std::move(command), [gathered, required, use = std::move(use)](
-                                           redis::Result r) {
-      std::unique_lock lock(gathered->mutex);
-      if (r.ok()) {
-        use(gathered->stats, r.reply);
-      } else if (required && !gathered->error) {
-        gathered->error = redis::to_error(r);
-      }
-      if (--gathered->left > 0) return;
-      lock.unlock();
-      if (gathered->error) return gathered->done(*gathered->error);
-      gathered->done(std::move(gathered->stats));
-    });
-  };
-  ask({"LLEN", keys_.buffer()}, true,
-      [](BufferStats& s, const redis::Reply& r) { s.pending = r.integer; });
-  ask({"LLEN", keys_.failed()}, true,
-      [](BufferStats& s, const redis::Reply& r) { s.failed = r.integer; });
-  ask({"ZCARD", keys_.awaiting_replication()}, true,
-      [](BufferStats& s, const redis::Reply& r) { s.awaiting_replication = r.integer; });
-  ask({"LINDEX", keys_.buffer(), "-1"}, true, [this](BufferStats& s, const redis::Reply& r) {
-    if (!r.is_nil()) s.oldest_pending_seconds = age_seconds(r.str, clock_.now());
-  });
-  ask({"MEMORY", "USAGE", keys_.buffer()}, true, [](BufferStats& s, const redis::Reply& r) {
-    s.size_mb = static_cast<double>(r.integer) / (1024.0 * 1024.0);
-  });
-  // Redis's memory as a whole, for the alert before its limit; the rest stands without it.
-  ask({"INFO", "memory"}, false, [](BufferStats& s, const redis::Reply& r) {
-    s.memory = redis_memory_from_info(r.str);
-  });
+  // A pipeline, not a MULTI: Redis at its maxmemory refuses every command queued in a MULTI,
+  // reads included, and a full buffer is when operators need these figures most. The figures
+  // may therefore be a moment apart; each is exact.
+  redis_.pipeline({{"LLEN", keys_.buffer()},
+                   {"LLEN", keys_.failed()},
+                   {"ZCARD", keys_.awaiting_replication()},
+                   {"LINDEX", keys_.buffer(), "-1"},
+                   {"MEMORY", "USAGE", keys_.buffer()},
+                   {"INFO", "memory"}},
+                  [this, done = std::move(done)](redis::Result r) {
+                    if (!r.ok()) return done(redis::to_error(r));
+                    const auto& e = r.reply.elements;
+                    if (e.size() != 6) {
+                      return done(Error{Fault::internal, "unexpected reply to stats", ""});
+                    }
+                    BufferStats stats;
+                    stats.pending = e[0].integer;
+                    stats.failed = e[1].integer;
+                    stats.awaiting_replication = e[2].integer;
+                    if (!e[3].is_nil()) {
+                      stats.oldest_pending_seconds = age_seconds(e[3].str, clock_.now());
+                    }
+                    stats.size_mb = static_cast<double>(e[4].integer) / (1024.0 * 1024.0);
+                    // Redis's memory as a whole, for the alert before its limit.
+                    stats.memory = redis_memory_from_info(e[5].str);
+                    done(stats);
+                  });
 }
 
 void RedisBufferInspector::status(const std::string& transaction_id,

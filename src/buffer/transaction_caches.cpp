@@ -62,11 +62,13 @@ void run_chunks(redis::RedisClient& redis,
                 std::size_t next, Callback<void> done) {
   if (next == chunks->size()) return done({});
   auto commands = std::move((*chunks)[next]);
-  redis.transaction(std::move(commands),
-                    [&redis, chunks, next, done = std::move(done)](redis::Result r) mutable {
-                      if (!r.ok()) return done(redis::to_error(r));
-                      run_chunks(redis, chunks, next + 1, std::move(done));
-                    });
+  // Deletes need no atomicity (each is idempotent), and a pipeline runs where a MULTI would not:
+  // Redis at its maxmemory refuses every command queued in a MULTI, deletes included.
+  redis.pipeline(std::move(commands),
+                 [&redis, chunks, next, done = std::move(done)](redis::Result r) mutable {
+                   if (!r.ok()) return done(redis::to_error(r));
+                   run_chunks(redis, chunks, next + 1, std::move(done));
+                 });
 }
 
 }  // namespace
@@ -104,7 +106,7 @@ void TransactionCaches::read(redis::RedisClient& redis, const RedisKeys& keys,
   std::vector<std::vector<std::string>> commands;
   commands.reserve(ids.size());
   for (const auto& id : ids) commands.push_back({"HGET", keys.status(id), "cache_keys"});
-  redis.transaction(std::move(commands), [n = ids.size(), done = std::move(done)](redis::Result r) {
+  redis.pipeline(std::move(commands), [n = ids.size(), done = std::move(done)](redis::Result r) {
     if (!r.ok()) return done(redis::to_error(r));
     if (r.reply.elements.size() != n) {
       return done(Error{Fault::internal, "unexpected reply to reading cache keys", ""});

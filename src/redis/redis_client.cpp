@@ -49,4 +49,8 @@ void RedisClient::transaction(std::vector<std::vector<std::string>> commands, Ca
   impl_->transaction(std::move(commands), std::move(callback));
 }
 
+void RedisClient::pipeline(std::vector<std::vector<std::string>> commands, Callback callback) {
+  impl_->pipeline(std::move(commands), std::move(callback));
+}
+
 }  // namespace opsdb::redis

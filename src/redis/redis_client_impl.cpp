@@ -117,6 +117,15 @@ void RedisClient::Impl::transaction(std::vector<std::vector<std::string>> comman
   accept(Kind::transaction, std::move(commands), std::move(callback));
 }
 
+void RedisClient::Impl::pipeline(std::vector<std::vector<std::string>> commands,
+                                 Callback callback) {
+  if (commands.empty()) {
+    fail_later(std::move(callback), RedisErrc::reply_error, "empty pipeline");
+    return;
+  }
+  accept(Kind::pipeline, std::move(commands), std::move(callback));
+}
+
 void RedisClient::Impl::accept(Kind kind, std::vector<std::vector<std::string>> commands,
                                Callback callback) {
   const auto deadline = Clock::now() + options_.command_timeout;
@@ -237,6 +246,14 @@ void RedisClient::Impl::on_reply(redisAsyncContext* context, const redisReply* r
       auto lost = make_result(RedisErrc::disconnected, std::move(reason));
       lost.may_have_run = true;
       complete(pending, std::move(lost));
+    } else if (pending.kind == Kind::pipeline) {
+      pending.replies.push_back(to_reply(*reply));
+      if (pending.replies_left == 0) {
+        Reply all;
+        all.type = Reply::Type::array;
+        all.elements = std::move(pending.replies);
+        complete(pending, array_result(std::move(all)));
+      }
     } else if (pending.replies_left > 0) {
       if (reply->type == REDIS_REPLY_ERROR && pending.queue_error.empty()) {
         pending.queue_error.assign(reply->str, reply->len);
@@ -268,6 +285,7 @@ Result RedisClient::Impl::final_result(const Pending& pending, const redisReply&
       }
       return command_result(reply);
     case Kind::command:
+    case Kind::pipeline:  // completed in on_reply
       break;
   }
   return command_result(reply);

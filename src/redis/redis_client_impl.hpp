@@ -46,10 +46,11 @@ class RedisClient::Impl : public std::enable_shared_from_this<RedisClient::Impl>
   bool connected() const { return connected_.load(std::memory_order_acquire); }
   void command(std::vector<std::string> args, Callback callback);
   void transaction(std::vector<std::vector<std::string>> commands, Callback callback);
+  void pipeline(std::vector<std::vector<std::string>> commands, Callback callback);
 
  private:
   enum class State { idle, connecting, handshaking, ready, backoff };
-  enum class Kind { command, transaction, handshake };
+  enum class Kind { command, transaction, pipeline, handshake };
 
   /// One command or MULTI..EXEC group on the wire. hiredis gets a pointer to it as the
   /// privdata of each of its `replies_left` commands; std::deque keeps that pointer stable.
@@ -60,6 +61,7 @@ class RedisClient::Impl : public std::enable_shared_from_this<RedisClient::Impl>
     int replies_left = 0;
     bool completed = false;   // the callback ran; replies may still be due (a timeout)
     std::string queue_error;  // first error reply to MULTI/a queued command/the handshake
+    std::vector<Reply> replies;  // a pipeline's replies so far
   };
 
   // hiredis callbacks (C function pointers); `data` of the context is the Impl.

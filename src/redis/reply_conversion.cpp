@@ -83,6 +83,10 @@ Result exec_result(const redisReply& exec_reply, std::string_view queue_error) {
     return reply_error(std::move(message), std::move(value));
   }
   // Runtime errors inside EXEC do not roll back the other commands, so the caller must know.
+  return array_result(std::move(value));
+}
+
+Result array_result(Reply value) {
   for (const Reply& element : value.elements) {
     if (element.is_error()) {
       std::string message = element.str;

@@ -220,11 +220,16 @@ class RedisClientTest : public ::testing::Test {
   }
 
   static Result call_transaction(RedisClient& client,
-                                 std::vector<std::vector<std::string>> commands) {
+                                 std::vector<std::vector<std::string>> commands,
+                                 bool pipeline = false) {
     auto promise = std::make_shared<std::promise<Result>>();
     auto future = promise->get_future();
-    client.transaction(std::move(commands),
-                       [promise](Result result) { promise->set_value(result); });
+    auto deliver = [promise](Result result) { promise->set_value(result); };
+    if (pipeline) {
+      client.pipeline(std::move(commands), deliver);
+    } else {
+      client.transaction(std::move(commands), deliver);
+    }
     if (future.wait_for(5s) != std::future_status::ready) {
       ADD_FAILURE() << "callback did not run";
       return Result{RedisErrc::timeout, "test gave up", {}};
@@ -395,6 +400,38 @@ TEST_F(RedisClientTest, TransactionReturnsExecArray) {
 
   // The connection is still in step after a transaction.
   EXPECT_EQ(call(client, {"GET", k}).reply.str, "2");
+}
+
+// A pipeline's replies come back as one array, in order; an error among them is reported with
+// the others still there. It runs where a MULTI would not: Redis over its maxmemory refuses
+// every command queued in a MULTI (reads too), but not reads on their own.
+TEST_F(RedisClientTest, PipelineReturnsEveryReplyAndRunsWhereAMultiIsRefused) {
+  RedisClient client(io_, options());
+  client.start();
+  wait_connected(client);
+  const std::string k = key("pipe");
+
+  Result result = call_transaction(client, {{"SET", k, "1"}, {"INCR", k}, {"GET", k}}, true);
+  ASSERT_TRUE(result.ok()) << result.message;
+  ASSERT_EQ(result.reply.elements.size(), 3u);
+  EXPECT_EQ(result.reply.elements[1].integer, 2);
+  EXPECT_EQ(result.reply.elements[2].str, "2");
+
+  Result mixed = call_transaction(client, {{"GET", k}, {"HGET", k, "f"}, {"INCR", k}}, true);
+  EXPECT_EQ(mixed.error, RedisErrc::reply_error);
+  ASSERT_EQ(mixed.reply.elements.size(), 3u);
+  EXPECT_EQ(mixed.reply.elements[0].str, "2");
+  EXPECT_TRUE(mixed.reply.elements[1].is_error());
+  EXPECT_EQ(mixed.reply.elements[2].integer, 3) << "the command after the error ran";
+
+  const std::string before = call(client, {"CONFIG", "GET", "maxmemory"}).reply.elements.at(1).str;
+  ASSERT_TRUE(call(client, {"CONFIG", "SET", "maxmemory", "1"}).ok());
+  Result multi = call_transaction(client, {{"GET", k}, {"LLEN", k + ":list"}});
+  Result piped = call_transaction(client, {{"GET", k}, {"LLEN", k + ":list"}}, true);
+  ASSERT_TRUE(call(client, {"CONFIG", "SET", "maxmemory", before}).ok());
+  EXPECT_EQ(multi.error, RedisErrc::reply_error) << "a full Redis took a MULTI";
+  ASSERT_TRUE(piped.ok()) << piped.message;
+  EXPECT_EQ(piped.reply.elements[0].str, "3");
 }
 
 TEST_F(RedisClientTest, TransactionWithRejectedCommandAppliesNothing) {

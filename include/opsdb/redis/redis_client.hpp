@@ -126,6 +126,13 @@ class RedisClient {
   /// still holds the array).
   void transaction(std::vector<std::vector<std::string>> commands, Callback callback);
 
+  /// Sends the commands back to back in one write, without MULTI/EXEC: each runs on its own
+  /// (other clients' commands may run between them). The callback gets the array of their
+  /// replies, as `transaction` does, and `reply_error` if one of them is an error. For reads,
+  /// and deletes that need no atomicity: Redis at its maxmemory refuses every command queued
+  /// in a MULTI, reads and deletes included, but runs them on their own.
+  void pipeline(std::vector<std::vector<std::string>> commands, Callback callback);
+
  private:
   class Impl;
   std::shared_ptr<Impl> impl_;
