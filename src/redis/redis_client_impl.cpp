@@ -110,25 +110,22 @@ void RedisClient::Impl::command(std::vector<std::string> args, Callback callback
 
 void RedisClient::Impl::transaction(std::vector<std::vector<std::string>> commands,
                                     Callback callback) {
-  if (commands.empty()) {
-    fail_later(std::move(callback), RedisErrc::reply_error, "empty transaction");
-    return;
-  }
   accept(Kind::transaction, std::move(commands), std::move(callback));
 }
 
 void RedisClient::Impl::pipeline(std::vector<std::vector<std::string>> commands,
                                  Callback callback) {
-  if (commands.empty()) {
-    fail_later(std::move(callback), RedisErrc::reply_error, "empty pipeline");
-    return;
-  }
   accept(Kind::pipeline, std::move(commands), std::move(callback));
 }
 
 void RedisClient::Impl::accept(Kind kind, std::vector<std::vector<std::string>> commands,
                                Callback callback) {
   const auto deadline = Clock::now() + options_.command_timeout;
+  if (commands.empty()) {
+    fail_later(std::move(callback), RedisErrc::reply_error,
+               kind == Kind::pipeline ? "empty pipeline" : "empty transaction");
+    return;
+  }
   for (const auto& args : commands) {
     if (auto problem = check_command(args)) {
       fail_later(std::move(callback), RedisErrc::reply_error, std::move(*problem));
