@@ -55,11 +55,15 @@ void BufferedWriter::submit(BuiltWrite write, std::function<void(WriteResult)> d
 void BufferedWriter::journal(BuiltWrite write, std::optional<Error> buffer_error,
                              std::function<void(WriteResult)> done) {
   JournaledWrite entry{write.tx, write.request_hash};
-  journal_.append(std::move(entry), [buffer_error = std::move(buffer_error),
+  journal_.append(std::move(entry), [this, buffer_error = std::move(buffer_error),
                                      done = std::move(done)](Result<void> result) {
     if (result.ok()) return done(WriteResult{std::nullopt, kJournaled});
-    spdlog::error("write refused: {}{}", result.error().message,
-                  buffer_error ? "; the buffer: " + buffer_error->message : std::string());
+    if (auto held_back = refusals_.allow()) {
+      spdlog::error("write refused: {}{} ({} more since the last such line)",
+                    result.error().message,
+                    buffer_error ? "; the buffer: " + buffer_error->message : std::string(),
+                    *held_back);
+    }
     // The buffer may have taken it after all (its answer was lost): say so.
     if (buffer_error && buffer_error->is(Fault::outcome_unknown)) {
       return done(WriteResult{to_api_error(*buffer_error, Dependency::buffer_write), ""});

@@ -15,15 +15,20 @@ RedisWriteBuffer::RedisWriteBuffer(redis::RedisClient& redis, const BufferOption
       idempotency_ttl_(options.idempotency_ttl),
       enqueue_once_(redis, embedded_lua("enqueue_once")) {}
 
+Error RedisWriteBuffer::not_taken(const redis::Result& result) {
+  auto error = redis::to_error(result);
+  if (auto held_back = warnings_.allow()) {
+    spdlog::warn("transaction buffer did not take a write: {} ({} more since the last such line)",
+                 error.message, *held_back);
+  }
+  return error;
+}
+
 void RedisWriteBuffer::enqueue(const Transaction& tx, Callback<void> done) {
   std::vector<std::vector<std::string>> words;
   for (auto& command : enqueue_commands(keys_, tx)) words.push_back(std::move(command).words());
-  redis_.transaction(std::move(words), [done = std::move(done)](redis::Result r) {
-    if (!r.ok()) {
-      auto error = redis::to_error(r);
-      spdlog::warn("transaction buffer unavailable: {}", error.message);
-      return done(std::move(error));
-    }
+  redis_.transaction(std::move(words), [this, done = std::move(done)](redis::Result r) {
+    if (!r.ok()) return done(not_taken(r));
     done({});
   });
 }
@@ -55,12 +60,8 @@ void RedisWriteBuffer::enqueue_guarded(const Transaction& tx, std::string guard,
     for (auto& key : command.keys) keys.push_back(std::move(key));
     for (auto& arg : command.args) args.push_back(std::move(arg));
   }
-  enqueue_once_.run(std::move(keys), std::move(args), [done = std::move(done)](redis::Result r) {
-    if (!r.ok()) {
-      auto error = redis::to_error(r);
-      spdlog::warn("transaction buffer unavailable: {}", error.message);
-      return done(std::move(error));
-    }
+  enqueue_once_.run(std::move(keys), std::move(args), [this, done = std::move(done)](redis::Result r) {
+    if (!r.ok()) return done(not_taken(r));
     if (r.reply.type == redis::Reply::Type::string) {
       return done(std::optional<std::string>(r.reply.str));
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "opsdb/api/write_sink.hpp"
+#include "opsdb/core/log_throttle.hpp"
 #include "opsdb/tx/write_buffer.hpp"
 #include "opsdb/tx/write_journal.hpp"
 
@@ -28,6 +29,7 @@ class BufferedWriter final : public WriteSink {
 
   WriteBuffer& buffer_;
   WriteJournal& journal_;
+  LogThrottle refusals_;  // a full journal refuses every write the same way
 };
 
 }  // namespace opsdb

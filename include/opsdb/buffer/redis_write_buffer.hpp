@@ -2,6 +2,7 @@
 
 #include "opsdb/buffer/buffer_options.hpp"
 #include "opsdb/buffer/redis_keys.hpp"
+#include "opsdb/core/log_throttle.hpp"
 #include "opsdb/redis/script.hpp"
 #include "opsdb/tx/write_buffer.hpp"
 
@@ -19,6 +20,9 @@ class RedisWriteBuffer final : public WriteBuffer {
   void enqueue_absent(const Transaction& tx, Callback<bool> done) override;
 
  private:
+  /// The error of a write Redis did not take, logged at most every few seconds: during an
+  /// outage every write fails the same way.
+  Error not_taken(const redis::Result& result);
   /// Runs the guarded enqueue script: `guard` is the key's marker (with `request_hash`) or the
   /// transaction's status hash (with an empty hash). `done` gets the script's reply: the
   /// recorded hash ('' for an existing status) when nothing was buffered.
@@ -29,6 +33,7 @@ class RedisWriteBuffer final : public WriteBuffer {
   RedisKeys keys_;
   std::chrono::seconds idempotency_ttl_;
   redis::Script enqueue_once_;
+  LogThrottle warnings_;
 };
 
 }  // namespace opsdb
