@@ -17,7 +17,7 @@ constexpr const char* kJournaled = "journaled";
 /// error for the client.
 bool journal_after(const Error& error) {
   return (error.is(Fault::unavailable) || error.is(Fault::outcome_unknown)) &&
-         error.code != "OOM";
+         error.code != kBufferOutOfMemory;
 }
 
 }  // namespace

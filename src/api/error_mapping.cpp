@@ -1,5 +1,7 @@
 #include "opsdb/api/error_mapping.hpp"
 
+#include "opsdb/tx/write_buffer.hpp"
+
 namespace opsdb {
 namespace {
 
@@ -31,13 +33,12 @@ ApiError database_error(const Error& error) {
   return ApiError(ErrorKind::unprocessable, error.message, details);
 }
 
-// Redis refused to grow past its memory limit (the code the adapter gives that refusal). It
-// refuses before running anything, so the write is known not to be buffered.
-constexpr std::string_view kRedisOutOfMemory = "OOM";
+// The answer to a write the full buffer refused (kBufferOutOfMemory): it refuses before running
+// anything, so the write is known not to be buffered.
 constexpr std::string_view kBufferFull = "buffer_full";
 
 ApiError buffer_error(const Error& error, bool taking_write) {
-  if (error.is(Fault::unavailable) && error.code == kRedisOutOfMemory) {
+  if (error.is(Fault::unavailable) && error.code == kBufferOutOfMemory) {
     return ApiError(ErrorKind::unavailable,
                     "the transaction buffer (Redis) is full: it reached its memory limit "
                     "(maxmemory), so this write was not accepted and nothing of it was written; "

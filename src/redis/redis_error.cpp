@@ -1,5 +1,7 @@
 #include "opsdb/redis/redis_error.hpp"
 
+#include "opsdb/tx/write_buffer.hpp"
+
 namespace opsdb::redis {
 namespace {
 
@@ -19,7 +21,9 @@ Error to_error(const Result& result) {
     return Error{result.may_have_run ? Fault::outcome_unknown : Fault::unavailable, message, ""};
   }
   const auto code = result.message.substr(0, result.message.find(' '));
-  if (refused_for_memory(code, result.message)) return Error{Fault::unavailable, message, "OOM"};
+  if (refused_for_memory(code, result.message)) {
+    return Error{Fault::unavailable, message, std::string(kBufferOutOfMemory)};
+  }
   const bool refused = code == "LEASE" || code == "MISMATCH";
   return Error{refused ? Fault::conflict : Fault::internal, message, code};
 }

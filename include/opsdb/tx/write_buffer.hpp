@@ -2,11 +2,16 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "opsdb/core/result.hpp"
 #include "opsdb/tx/transaction.hpp"
 
 namespace opsdb {
+
+/// The Error code of a write the buffer refused because it is full (Redis at its maxmemory): a
+/// refusal before anything was written, answered 503 buffer_full and never journaled.
+inline constexpr std::string_view kBufferOutOfMemory = "OOM";
 
 /// The durable buffer of a secondary site as the write path sees it (DESIGN §5): a transaction
 /// is buffered atomically with its record caches, index entries and read-buffer overlays, and
