@@ -14,10 +14,10 @@ constexpr const char* kJournaled = "journaled";
 
 /// Whether a write the buffer did not take belongs in the journal: it could not be reached or
 /// did not answer. A refusal it answered with (out of memory, a script error) is kept as an
-/// error for the client.
+/// error for the client, and so is a write it holds without the replicas the site requires.
 bool journal_after(const Error& error) {
   return (error.is(Fault::unavailable) || error.is(Fault::outcome_unknown)) &&
-         error.code != kBufferOutOfMemory;
+         error.code != kBufferOutOfMemory && error.code != kReplicasUnconfirmed;
 }
 
 }  // namespace

@@ -46,6 +46,16 @@ ApiError buffer_error(const Error& error, bool taking_write) {
                     "database",
                     nullptr, std::string(kBufferFull));
   }
+  if (error.is(Fault::outcome_unknown) && error.code == kReplicasUnconfirmed) {
+    return ApiError(ErrorKind::unavailable,
+                    "the write is in the transaction buffer, but not on as many of its replicas "
+                    "as this site requires (" +
+                        error.message +
+                        "): it will be applied unless the buffer's server is lost before a "
+                        "replica has it; GET /transactions/{transaction_id} tells whether it is "
+                        "still there, and a retry with the same Idempotency-Key is safe",
+                    {{"reason", std::string(kReplicasUnconfirmed)}}, std::string(kOutcomeUnknown));
+  }
   switch (error.fault) {
     case Fault::not_found:
       return ApiError(ErrorKind::not_found, error.message);

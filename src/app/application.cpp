@@ -116,6 +116,10 @@ redis::RedisOptions redis_options(const Config& config,
   o.port = config.redis_port;
   o.db = config.redis_db;
   o.password = config.redis_password;
+  for (const auto& sentinel : config.redis_sentinels) {
+    o.sentinels.push_back(redis::RedisAddress{sentinel.host, sentinel.port});
+  }
+  o.sentinel_master = config.redis_sentinel_master;
   o.command_timeout = config.redis_command_timeout;
   o.connect_timeout = config.redis_command_timeout;
   o.on_connected = std::move(on_connected);
@@ -133,9 +137,13 @@ std::string lease_identity(const Config& config) {
 }
 
 BufferOptions buffer_options(const Config& config) {
-  return BufferOptions{config.site_name,           lease_identity(config),
-                       config.transaction_status_ttl, config.lsn_tracking_enabled,
-                       config.drain_lease_ttl,      config.idempotency_key_ttl};
+  BufferOptions o{config.site_name,           lease_identity(config),
+                  config.transaction_status_ttl, config.lsn_tracking_enabled,
+                  config.drain_lease_ttl,      config.idempotency_key_ttl};
+  o.min_replicas_ack = config.redis_min_replicas_ack;
+  // Well inside the command's own deadline, so the answer arrives rather than a timeout.
+  o.replica_ack_timeout = config.redis_command_timeout / 2;
+  return o;
 }
 
 DrainOptions drain_options(const Config& config) {
@@ -376,8 +384,20 @@ int serve(const Config& config) {
                server.port(), config.site_name, to_string(config.site_type),
                redacted_connection_string(config.main_db));
   if (site) {
-    spdlog::info("writes are buffered in Redis {}:{} db {} and drained in batches of {}",
-                 config.redis_host, config.redis_port, config.redis_db, config.drain_batch_size);
+    std::string redis = config.redis_host + ":" + std::to_string(config.redis_port);
+    if (!config.redis_sentinels.empty()) {
+      redis = "master '" + config.redis_sentinel_master + "' of the Sentinels";
+      for (const auto& sentinel : config.redis_sentinels) {
+        redis += " " + sentinel.host + ":" + std::to_string(sentinel.port);
+      }
+    }
+    spdlog::info("writes are buffered in Redis {} db {}{} and drained in batches of {}", redis,
+                 config.redis_db,
+                 config.redis_min_replicas_ack > 0
+                     ? ", acknowledged once " + std::to_string(config.redis_min_replicas_ack) +
+                           " replicas hold them"
+                     : std::string(),
+                 config.drain_batch_size);
     site->start();
   }
 

@@ -13,6 +13,8 @@ RedisWriteBuffer::RedisWriteBuffer(redis::RedisClient& redis, const BufferOption
     : redis_(redis),
       keys_(options.site_name),
       idempotency_ttl_(options.idempotency_ttl),
+      min_replicas_ack_(options.min_replicas_ack),
+      replica_ack_timeout_(options.replica_ack_timeout),
       enqueue_once_(redis, embedded_lua("enqueue_once")) {}
 
 Error RedisWriteBuffer::not_taken(const redis::Result& result) {
@@ -29,8 +31,37 @@ void RedisWriteBuffer::enqueue(const Transaction& tx, Callback<void> done) {
   for (auto& command : enqueue_commands(keys_, tx)) words.push_back(std::move(command).words());
   redis_.transaction(std::move(words), [this, done = std::move(done)](redis::Result r) {
     if (!r.ok()) return done(not_taken(r));
-    done({});
+    await_replicas([done](std::optional<Error> unconfirmed) {
+      if (unconfirmed) return done(std::move(*unconfirmed));
+      done({});
+    });
   });
+}
+
+void RedisWriteBuffer::await_replicas(std::function<void(std::optional<Error>)> then) {
+  if (min_replicas_ack_ == 0) return then(std::nullopt);
+  // WAIT counts the replicas that acknowledged every write of this connection so far: the
+  // transaction just confirmed and any sent before it.
+  redis_.command(
+      {"WAIT", std::to_string(min_replicas_ack_), std::to_string(replica_ack_timeout_.count())},
+      [this, then = std::move(then)](redis::Result r) {
+        if (r.ok() && r.reply.type == redis::Reply::Type::integer &&
+            r.reply.integer >= min_replicas_ack_) {
+          return then(std::nullopt);
+        }
+        const auto wanted = std::to_string(min_replicas_ack_);
+        std::string why = r.ok() ? std::to_string(r.reply.integer) + " of the " + wanted +
+                                       " replicas required confirmed it within " +
+                                       std::to_string(replica_ack_timeout_.count()) + " ms"
+                                 : "the confirmation of its replicas did not arrive (" +
+                                       redis::to_error(r).message + ")";
+        if (auto held_back = warnings_.allow()) {
+          spdlog::warn("a write is on the Redis master but {} ({} more since the last such line)",
+                       why, *held_back);
+        }
+        then(Error{Fault::outcome_unknown, "buffered on the Redis master, but " + why,
+                   std::string(kReplicasUnconfirmed)});
+      });
 }
 
 void RedisWriteBuffer::enqueue_once(const Transaction& tx, const std::string& request_hash,
@@ -62,10 +93,13 @@ void RedisWriteBuffer::enqueue_guarded(const Transaction& tx, std::string guard,
   }
   enqueue_once_.run(std::move(keys), std::move(args), [this, done = std::move(done)](redis::Result r) {
     if (!r.ok()) return done(not_taken(r));
-    if (r.reply.type == redis::Reply::Type::string) {
-      return done(std::optional<std::string>(r.reply.str));
-    }
-    done(std::optional<std::string>());
+    std::optional<std::string> recorded;
+    if (r.reply.type == redis::Reply::Type::string) recorded = r.reply.str;
+    // Also when nothing was buffered now: the one buffered before may not be on the replicas yet.
+    await_replicas([done, recorded = std::move(recorded)](std::optional<Error> unconfirmed) {
+      if (unconfirmed) return done(std::move(*unconfirmed));
+      done(recorded);
+    });
   });
 }
 

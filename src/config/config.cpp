@@ -1,5 +1,6 @@
 #include "opsdb/config/config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <functional>
@@ -26,7 +27,11 @@ class Source {
   Source(const std::map<std::string, std::string>& env, std::map<std::string, std::string> dotenv)
       : env_(env), dotenv_(std::move(dotenv)) {}
 
+  /// Each key looked up is appended to `keys` (the list of keys the server knows).
+  void record_keys(std::vector<std::string>* keys) { keys_ = keys; }
+
   std::optional<std::string> get(const std::string& key) const {
+    if (keys_ != nullptr) keys_->push_back(key);
     if (auto it = env_.find(key); it != env_.end()) return it->second;
     if (auto it = dotenv_.find(key); it != dotenv_.end()) return it->second;
     return std::nullopt;
@@ -35,6 +40,7 @@ class Source {
  private:
   const std::map<std::string, std::string>& env_;
   std::map<std::string, std::string> dotenv_;
+  std::vector<std::string>* keys_ = nullptr;
 };
 
 [[noreturn]] void invalid(const std::string& key, const std::string& value,
@@ -111,6 +117,26 @@ class Reader {
       invalid(key, *v, range.str());
     }
     out = value;
+  }
+  // A comma-separated list of host:port (an IPv6 address in brackets: [::1]:26379).
+  void host_ports(const std::string& key, std::vector<HostPort>& out) {
+    auto v = source_.get(key);
+    if (!v) return;
+    out.clear();
+    std::stringstream items(*v);
+    std::string item;
+    while (std::getline(items, item, ',')) {
+      item = trim(item);
+      if (item.empty()) continue;
+      const auto colon = item.rfind(':');
+      if (colon == std::string::npos || colon == 0) invalid(key, *v, "expected host:port,...");
+      std::string host = item.substr(0, colon);
+      if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+      }
+      const auto port = parse_integer(key, item.substr(colon + 1), 1, 65535);
+      out.push_back(HostPort{host, static_cast<std::uint16_t>(port)});
+    }
   }
   void boolean(const std::string& key, bool& out) {
     if (auto v = source_.get(key)) out = parse_bool(key, *v);
@@ -202,18 +228,9 @@ std::map<std::string, std::string> process_environment() {
   return env;
 }
 
-Config load_config(const std::map<std::string, std::string>& env,
-                   const std::optional<std::string>& dotenv_path) {
-  std::map<std::string, std::string> dotenv;
-  if (dotenv_path) {
-    std::ifstream file(*dotenv_path);
-    if (file) {
-      std::stringstream text;
-      text << file.rdbuf();
-      dotenv = parse_dotenv(text.str());
-    }
-  }
-  Source source(env, std::move(dotenv));
+namespace {
+
+Config read_config(const Source& source) {
   Reader r(source);
   Config c;
   r.string("SITE_NAME", c.site_name, false);
@@ -232,6 +249,9 @@ Config load_config(const std::map<std::string, std::string>& env,
   r.integer("REDIS_DB", c.redis_db, 0, 15);
   r.string("REDIS_PASSWORD", c.redis_password);
   r.seconds("REDIS_COMMAND_TIMEOUT", c.redis_command_timeout, 0.01, 60);
+  r.host_ports("REDIS_SENTINELS", c.redis_sentinels);
+  r.string("REDIS_SENTINEL_MASTER", c.redis_sentinel_master, false);
+  r.integer("REDIS_MIN_REPLICAS_ACK", c.redis_min_replicas_ack, 0, 16);
   r.string("HTTP_ADDRESS", c.http_address, false);
   r.integer("HTTP_PORT", c.http_port, 0, 65535);
   r.integer("HTTP_THREADS", c.http_threads, 1, 64);
@@ -321,6 +341,35 @@ Config load_config(const std::map<std::string, std::string>& env,
                                                                 c.retry_max_delay + 2 * deadline);
   }
   return c;
+}
+
+}  // namespace
+
+Config load_config(const std::map<std::string, std::string>& env,
+                   const std::optional<std::string>& dotenv_path) {
+  std::map<std::string, std::string> dotenv;
+  if (dotenv_path) {
+    std::ifstream file(*dotenv_path);
+    if (file) {
+      std::stringstream text;
+      text << file.rdbuf();
+      dotenv = parse_dotenv(text.str());
+    }
+  }
+  return read_config(Source(env, std::move(dotenv)));
+}
+
+std::vector<std::string> config_keys() {
+  const std::map<std::string, std::string> none;
+  Source source(none, {});
+  std::vector<std::string> keys;
+  source.record_keys(&keys);
+  read_config(source);
+  std::vector<std::string> unique;
+  for (auto& key : keys) {
+    if (std::find(unique.begin(), unique.end(), key) == unique.end()) unique.push_back(key);
+  }
+  return unique;
 }
 
 std::string connection_string(const DbConfig& db) {

@@ -11,6 +11,7 @@
 #include <boost/asio/post.hpp>
 #include <cassert>
 #include <cctype>
+#include <charconv>
 #include <exception>
 #include <optional>
 #include <string_view>
@@ -76,12 +77,19 @@ std::string describe(const std::string& host, std::uint16_t port, int db) {
 RedisClient::Impl::Impl(boost::asio::io_context& io, RedisOptions options)
     : io_(io),
       options_(std::move(options)),
-      endpoint_(describe(options_.host, options_.port, options_.db)),
+      reconnect_max_(options_.sentinels.empty()
+                         ? options_.reconnect_max
+                         : std::min(options_.reconnect_max, options_.sentinel_check_interval)),
+      host_(options_.host),
+      port_(options_.port),
+      endpoint_(options_.sentinels.empty() ? describe(host_, port_, options_.db)
+                                           : "master '" + options_.sentinel_master + "'"),
       strand_(boost::asio::make_strand(io)),
       resolver_(strand_),
       connect_timer_(strand_),
       reconnect_timer_(strand_),
       deadline_timer_(strand_),
+      sentinel_timer_(strand_),
       backoff_(options_.reconnect_min) {}
 
 RedisClient::Impl::~Impl() {
@@ -380,6 +388,31 @@ void RedisClient::Impl::do_start() {
   running_ = true;
   failed_attempts_ = 0;
   backoff_ = options_.reconnect_min;
+  // Made here, not in the constructor, so that their callbacks can hold a weak reference.
+  if (sentinels_.empty()) {
+    for (const auto& sentinel : options_.sentinels) {
+      RedisOptions o;
+      o.host = sentinel.host;
+      o.port = sentinel.port;
+      o.command_timeout = options_.connect_timeout;
+      o.connect_timeout = options_.connect_timeout;
+      o.reconnect_min = options_.reconnect_min;
+      o.reconnect_max = reconnect_max_;
+      // A Sentinel reachable (again) while no master is: try at once rather than after backoff.
+      o.on_connected = [weak = weak_from_this()] {
+        auto self = weak.lock();
+        if (!self) return;
+        boost::asio::post(self->strand_, [self] {
+          if (self->running_ && self->state_ == State::backoff) {
+            self->reconnect_timer_.cancel();
+            self->begin_attempt();
+          }
+        });
+      };
+      sentinels_.push_back(std::make_unique<RedisClient>(io_, std::move(o)));
+    }
+  }
+  for (auto& sentinel : sentinels_) sentinel->start();
   begin_attempt();
 }
 
@@ -393,6 +426,8 @@ void RedisClient::Impl::do_stop() {
   connect_timer_.cancel();
   reconnect_timer_.cancel();
   deadline_timer_.cancel();
+  sentinel_timer_.cancel();
+  for (auto& sentinel : sentinels_) sentinel->stop();
   deadline_armed_ = false;  // the cancelled wait's handler does nothing
   const bool was_ready = state_ == State::ready;
   state_ = State::idle;
@@ -411,10 +446,18 @@ void RedisClient::Impl::begin_attempt() {
         }
       });
 
+  if (sentinel_mode()) {
+    ask_sentinels(false);
+    return;
+  }
+  resolve_and_connect();
+}
+
+void RedisClient::Impl::resolve_and_connect() {
   addresses_.clear();
   next_address_ = 0;
   boost::system::error_code ec;
-  const auto literal = boost::asio::ip::make_address(options_.host, ec);
+  const auto literal = boost::asio::ip::make_address(host_, ec);
   if (!ec) {
     addresses_.push_back(literal.to_string());
     connect_next();
@@ -423,7 +466,7 @@ void RedisClient::Impl::begin_attempt() {
   // hiredis would resolve a host name with a blocking getaddrinfo() on this thread; Asio's
   // resolver does it on its own thread.
   resolver_.async_resolve(
-      options_.host, std::to_string(options_.port),
+      host_, std::to_string(port_),
       [self = shared_from_this(), generation = generation_](
           const boost::system::error_code& error,
           const boost::asio::ip::tcp::resolver::results_type& results) {
@@ -449,7 +492,7 @@ void RedisClient::Impl::begin_attempt() {
 void RedisClient::Impl::connect_next() {
   const std::string& address = addresses_.at(next_address_++);
   // Non-blocking: returns at once with the connect in progress (or refused outright).
-  redisAsyncContext* context = redisAsyncConnect(address.c_str(), options_.port);
+  redisAsyncContext* context = redisAsyncConnect(address.c_str(), port_);
   if (context == nullptr) {
     attempt_failed("cannot allocate a hiredis context");
     return;
@@ -540,7 +583,11 @@ void RedisClient::Impl::send_handshake() {
   if (options_.db != 0) {
     parts.push_back({"SELECT", std::to_string(options_.db)});
   }
-  if (parts.empty()) {
+  if (sentinel_mode()) {
+    // A Sentinel's answer may be stale, and a master that was failed over and came back is a
+    // replica now: only a server that itself says it is the master gets the writes.
+    parts.push_back({"ROLE"});
+  } else if (parts.empty()) {
     // Something must prove that the server answers before we call the connection ready.
     parts.push_back({"PING"});
   }
@@ -559,10 +606,17 @@ void RedisClient::Impl::on_handshake_done(std::uint64_t generation, const Result
   if (result.error == RedisErrc::disconnected) {
     return;  // the context is going away; whoever frees it reports why
   }
+  std::string failure;
   if (!result.ok()) {
+    failure = "AUTH/SELECT failed: " + result.message;
+  } else if (sentinel_mode() && !is_master(result)) {
+    failure = "the server the Sentinels named is not the master (ROLE " +
+              (result.reply.elements.empty() ? std::string("?") : result.reply.elements[0].str) +
+              ")";
+  }
+  if (!failure.empty()) {
     // Still inside a hiredis callback, where the context must not be freed.
-    boost::asio::post(strand_, [weak = weak_from_this(), generation,
-                                reason = "AUTH/SELECT failed: " + result.message] {
+    boost::asio::post(strand_, [weak = weak_from_this(), generation, reason = std::move(failure)] {
       auto self = weak.lock();
       if (self && generation == self->generation_ && self->state_ == State::handshaking) {
         self->close_context(reason);
@@ -582,7 +636,97 @@ void RedisClient::Impl::on_handshake_done(std::uint64_t generation, const Result
   }
   failed_attempts_ = 0;
   backoff_ = options_.reconnect_min;
+  arm_sentinel_check();
   if (options_.on_connected) options_.on_connected();
+}
+
+bool RedisClient::Impl::is_master(const Result& role) const {
+  return role.reply.type == Reply::Type::array && !role.reply.elements.empty() &&
+         role.reply.elements[0].str == "master";
+}
+
+void RedisClient::Impl::ask_sentinels(bool check) {
+  if (sentinel_answers_due_ > 0 && check) {
+    return;  // the last round is still out
+  }
+  ++sentinel_round_;
+  sentinel_answers_due_ = sentinels_.size();
+  sentinel_answered_ = false;
+  sentinel_error_.clear();
+  for (auto& sentinel : sentinels_) {
+    sentinel->command({"SENTINEL", "get-master-addr-by-name", options_.sentinel_master},
+                      [weak = weak_from_this(), round = sentinel_round_, check](Result result) {
+                        auto self = weak.lock();
+                        if (!self) return;
+                        boost::asio::post(self->strand_,
+                                          [self, round, check, result = std::move(result)] {
+                                            self->on_sentinel_answer(round, check, result);
+                                          });
+                      });
+  }
+}
+
+void RedisClient::Impl::on_sentinel_answer(std::uint64_t round, bool check, const Result& result) {
+  if (round != sentinel_round_ || !running_) {
+    return;  // a round of an earlier attempt or connection
+  }
+  if (sentinel_answers_due_ > 0) --sentinel_answers_due_;
+  const bool named =
+      result.ok() && result.reply.type == Reply::Type::array && result.reply.elements.size() == 2;
+  std::uint16_t port = 0;
+  if (named) {
+    const auto& text = result.reply.elements[1].str;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+    if (ec != std::errc{} || ptr != text.data() + text.size() || port == 0) port = 0;
+  }
+  if (!named || port == 0) {
+    if (sentinel_error_.empty()) {
+      sentinel_error_ = result.ok()
+                            ? "the Sentinels do not know master '" + options_.sentinel_master + "'"
+                            : result.message;
+    }
+    if (sentinel_answers_due_ == 0 && !sentinel_answered_) {
+      if (check) {
+        arm_sentinel_check();  // keep the connection; ask again later
+      } else if (state_ == State::connecting) {
+        attempt_failed("no Sentinel named the master: " + sentinel_error_);
+      }
+    }
+    return;
+  }
+  if (sentinel_answered_) {
+    return;  // the first answer of a round counts
+  }
+  sentinel_answered_ = true;
+  const auto& host = result.reply.elements[0].str;
+  if (check) {
+    if (state_ != State::ready) return;
+    if (host == host_ && port == port_) {
+      arm_sentinel_check();
+      return;
+    }
+    spdlog::warn("redis {}: the Sentinels name {}:{} as the master now; moving there", endpoint_,
+                 host, port);
+    close_context("the master moved to " + host + ":" + std::to_string(port));
+    connection_lost("the master moved");
+    return;
+  }
+  if (state_ != State::connecting) return;
+  host_ = host;
+  port_ = port;
+  endpoint_ = "master '" + options_.sentinel_master + "' at " + describe(host_, port_, options_.db);
+  resolve_and_connect();
+}
+
+void RedisClient::Impl::arm_sentinel_check() {
+  if (!sentinel_mode()) return;
+  sentinel_timer_.expires_after(options_.sentinel_check_interval);
+  sentinel_timer_.async_wait(
+      [self = shared_from_this(), generation = generation_](const boost::system::error_code& ec) {
+        if (!ec && generation == self->generation_ && self->state_ == State::ready) {
+          self->ask_sentinels(true);
+        }
+      });
 }
 
 void RedisClient::Impl::on_connect_timeout(std::uint64_t generation) {
@@ -599,11 +743,11 @@ void RedisClient::Impl::on_connect_timeout(std::uint64_t generation) {
 void RedisClient::Impl::attempt_failed(const std::string& reason) {
   connected_.store(false, std::memory_order_release);
   const auto delay = backoff_;
-  backoff_ = std::min(backoff_ * 2, options_.reconnect_max);
+  backoff_ = std::min(backoff_ * 2, reconnect_max_);
   // One warning per outage; the retries behind it only at debug level.
   if (failed_attempts_ == 0) {
     spdlog::warn("redis {}: cannot connect: {}; retrying with backoff up to {} ms", endpoint_,
-                 reason, options_.reconnect_max.count());
+                 reason, reconnect_max_.count());
   } else {
     spdlog::debug("redis {}: connect attempt {} failed: {}; next in {} ms", endpoint_,
                   failed_attempts_ + 1, reason, delay.count());

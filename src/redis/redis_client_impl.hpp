@@ -59,8 +59,8 @@ class RedisClient::Impl : public std::enable_shared_from_this<RedisClient::Impl>
     Callback callback;
     Clock::time_point deadline;
     int replies_left = 0;
-    bool completed = false;   // the callback ran; replies may still be due (a timeout)
-    std::string queue_error;  // first error reply to MULTI/a queued command/the handshake
+    bool completed = false;      // the callback ran; replies may still be due (a timeout)
+    std::string queue_error;     // first error reply to MULTI/a queued command/the handshake
     std::vector<Reply> replies;  // a pipeline's replies so far
   };
 
@@ -85,6 +85,14 @@ class RedisClient::Impl : public std::enable_shared_from_this<RedisClient::Impl>
   void do_start();
   void do_stop();
   void begin_attempt();
+  void resolve_and_connect();
+  // Sentinel mode: asks every Sentinel for the master; `check` compares the answer with the
+  // connected master instead of connecting.
+  void ask_sentinels(bool check);
+  void on_sentinel_answer(std::uint64_t round, bool check, const Result& result);
+  void arm_sentinel_check();
+  bool is_master(const Result& role) const;
+  bool sentinel_mode() const { return !options_.sentinels.empty(); }
   void connect_next();
   void address_failed(const std::string& reason);
   void on_connected(const redisAsyncContext* context, int status);
@@ -101,12 +109,24 @@ class RedisClient::Impl : public std::enable_shared_from_this<RedisClient::Impl>
 
   boost::asio::io_context& io_;
   const RedisOptions options_;
-  const std::string endpoint_;  // "host:port/db" for log lines; never the password
+  const std::chrono::milliseconds reconnect_max_;
+  // The server of the current attempt or connection: options_.host/port, or the master a
+  // Sentinel named.
+  std::string host_;
+  std::uint16_t port_ = 0;
+  std::string endpoint_;  // "host:port/db" for log lines; never the password
   HiredisAsioAdapter::Executor strand_;
   boost::asio::ip::tcp::resolver resolver_;
   boost::asio::steady_timer connect_timer_;
   boost::asio::steady_timer reconnect_timer_;
   boost::asio::steady_timer deadline_timer_;
+  std::vector<std::unique_ptr<RedisClient>> sentinels_;
+  boost::asio::steady_timer sentinel_timer_;
+  // Answers of the Sentinels still due in the current round, and whether one was used.
+  std::uint64_t sentinel_round_ = 0;  // bumped per round; answers of earlier ones are dropped
+  std::size_t sentinel_answers_due_ = 0;
+  bool sentinel_answered_ = false;
+  std::string sentinel_error_;
   std::atomic<bool> connected_{false};
 
   bool running_ = false;

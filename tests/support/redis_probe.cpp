@@ -21,11 +21,12 @@ std::vector<std::string> strings(const redis::Reply& reply) {
 }  // namespace
 
 struct RedisProbe::Impl {
-  Impl() : work(boost::asio::make_work_guard(io)), client(io, options()) {
+  explicit Impl(redis::RedisOptions options)
+      : work(boost::asio::make_work_guard(io)), client(io, std::move(options)) {
     thread = std::thread([this] { io.run(); });
     client.start();
     auto connected = wait_until([this] { return client.connected(); }, std::chrono::seconds(2),
-                                "a connection to the stack's Redis", std::chrono::milliseconds(10));
+                                "a connection to Redis", std::chrono::milliseconds(10));
     if (!connected) throw std::runtime_error("redis: " + std::string(connected.message()));
   }
   ~Impl() {
@@ -33,15 +34,15 @@ struct RedisProbe::Impl {
     work.reset();
     thread.join();
   }
-  static redis::RedisOptions options() { return stack_redis_options(); }
-
   boost::asio::io_context io;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work;
   redis::RedisClient client;
   std::thread thread;
 };
 
-RedisProbe::RedisProbe() : impl_(std::make_unique<Impl>()) {}
+RedisProbe::RedisProbe() : impl_(std::make_unique<Impl>(stack_redis_options())) {}
+RedisProbe::RedisProbe(redis::RedisOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
 RedisProbe::~RedisProbe() = default;
 
 redis::Reply RedisProbe::command(std::vector<std::string> args) {

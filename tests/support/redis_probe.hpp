@@ -14,6 +14,8 @@ namespace opsdb::test {
 class RedisProbe {
  public:
   RedisProbe();
+  /// A probe of any Redis (or of the master some Sentinels name).
+  explicit RedisProbe(redis::RedisOptions options);
   ~RedisProbe();
   RedisProbe(const RedisProbe&) = delete;
   RedisProbe& operator=(const RedisProbe&) = delete;

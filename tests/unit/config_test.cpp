@@ -2,10 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
 #include <utility>
 #include <vector>
+
+#include "support/stack.hpp"
 
 namespace opsdb {
 namespace {
@@ -237,6 +243,53 @@ TEST(Config, TheTelescopeSiteAndTheVisibilityCacheHaveDefaultsAndAreValidated) {
                                                         {"VISIBILITY_QUEUE_LIMIT", "0"}}) {
     EXPECT_NE(error_of({{key, value}}).find(key), std::string::npos) << key << "=" << value;
   }
+}
+
+TEST(Config, RedisSentinelsAndReplicaAcknowledgement) {
+  auto c = load({});
+  EXPECT_TRUE(c.redis_sentinels.empty());
+  EXPECT_EQ(c.redis_sentinel_master, "mymaster");
+  EXPECT_EQ(c.redis_min_replicas_ack, 0);
+
+  c = load({{"REDIS_SENTINELS", "10.0.0.1:26379, sentinel-b:26380,[::1]:26381"},
+            {"REDIS_SENTINEL_MASTER", "buffer"},
+            {"REDIS_MIN_REPLICAS_ACK", "1"}});
+  EXPECT_EQ(c.redis_sentinels,
+            (std::vector<HostPort>{{"10.0.0.1", 26379}, {"sentinel-b", 26380}, {"::1", 26381}}));
+  EXPECT_EQ(c.redis_sentinel_master, "buffer");
+  EXPECT_EQ(c.redis_min_replicas_ack, 1);
+
+  for (const auto& [key, value] :
+       std::vector<std::pair<std::string, std::string>>{{"REDIS_SENTINELS", "10.0.0.1"},
+                                                        {"REDIS_SENTINELS", "a:0"},
+                                                        {"REDIS_SENTINELS", ":26379"},
+                                                        {"REDIS_SENTINELS", "a:port"},
+                                                        {"REDIS_SENTINEL_MASTER", ""},
+                                                        {"REDIS_MIN_REPLICAS_ACK", "-1"},
+                                                        {"REDIS_MIN_REPLICAS_ACK", "17"}}) {
+    EXPECT_NE(error_of({{key, value}}).find(key), std::string::npos) << key << "=" << value;
+  }
+}
+
+// The example file is the operators' reference: every key the server reads is there, and
+// nothing else (a key the server does not know would be silently ignored in production).
+TEST(Config, ExampleFileListsExactlyTheKeysTheServerReads) {
+  std::ifstream file(test::source_dir() + "/config/ops-db-api.env.example");
+  ASSERT_TRUE(file) << "config/ops-db-api.env.example";
+  std::set<std::string> documented;
+  const std::regex assignment(R"(^(# )?([A-Z][A-Z0-9_]*)=)");
+  std::string line;
+  while (std::getline(file, line)) {
+    std::smatch m;
+    if (std::regex_search(line, m, assignment)) documented.insert(m[2]);
+  }
+  const auto keys = config_keys();
+  const std::set<std::string> known(keys.begin(), keys.end());
+  EXPECT_EQ(known.size(), keys.size()) << "config_keys() lists a key twice";
+  for (const auto& key : known) EXPECT_TRUE(documented.count(key)) << key << " is not documented";
+  for (const auto& key : documented) EXPECT_TRUE(known.count(key)) << key << " is not read";
+  EXPECT_TRUE(known.count("REDIS_SENTINELS"));
+  EXPECT_TRUE(known.count("MAIN_DB_HOST"));
 }
 
 }  // namespace

@@ -16,6 +16,10 @@ struct BufferOptions {
   /// How long an Idempotency-Key is remembered in the buffer (beyond, the ledger still applies
   /// its transaction once).
   std::chrono::seconds idempotency_ttl{86'400};
+  /// A write counts as buffered only once this many Redis replicas confirmed it (WAIT), within
+  /// `replica_ack_timeout`; 0: once the master has it.
+  int min_replicas_ack = 0;
+  std::chrono::milliseconds replica_ack_timeout{500};
 };
 
 }  // namespace opsdb

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <functional>
+#include <optional>
+
 #include "opsdb/buffer/buffer_options.hpp"
 #include "opsdb/buffer/redis_keys.hpp"
 #include "opsdb/core/log_throttle.hpp"
@@ -28,10 +31,15 @@ class RedisWriteBuffer final : public WriteBuffer {
   /// recorded hash ('' for an existing status) when nothing was buffered.
   void enqueue_guarded(const Transaction& tx, std::string guard, const std::string& request_hash,
                        Callback<std::optional<std::string>> done);
+  /// Calls `then` once `min_replicas_ack_` replicas hold every write made so far (WAIT), with
+  /// the error of a write they did not confirm in time otherwise; at once when none are asked for.
+  void await_replicas(std::function<void(std::optional<Error>)> then);
 
   redis::RedisClient& redis_;
   RedisKeys keys_;
   std::chrono::seconds idempotency_ttl_;
+  int min_replicas_ack_;
+  std::chrono::milliseconds replica_ack_timeout_;
   redis::Script enqueue_once_;
   LogThrottle warnings_;
 };

@@ -6,11 +6,19 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace opsdb {
 
 enum class SiteType { main, secondary };
 enum class LogFormat { text, json };
+
+/// A host and a TCP port, as in `host:port`.
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+  bool operator==(const HostPort&) const = default;
+};
 
 /// Connection settings of one PostgreSQL server.
 struct DbConfig {
@@ -36,6 +44,12 @@ struct Config {
   int redis_db = 0;
   std::string redis_password;  // never logged
   std::chrono::milliseconds redis_command_timeout{1'000};
+  /// Redis Sentinels to ask for the current master of `redis_sentinel_master`
+  /// (REDIS_SENTINELS=host:port,...); when set, REDIS_HOST/REDIS_PORT are not used.
+  std::vector<HostPort> redis_sentinels;
+  std::string redis_sentinel_master = "mymaster";
+  /// A buffered write is acknowledged only once this many Redis replicas confirmed it (WAIT).
+  int redis_min_replicas_ack = 0;
 
   std::string http_address = "0.0.0.0";
   std::uint16_t http_port = 8000;
@@ -136,6 +150,9 @@ class ConfigError : public std::runtime_error {
 /// invalid value.
 Config load_config(const std::map<std::string, std::string>& env,
                    const std::optional<std::string>& dotenv_path);
+
+/// Every configuration key the server reads, in the order `load_config` reads them.
+std::vector<std::string> config_keys();
 
 /// Parses the text of a `.env` file: KEY=VALUE lines, `#` comments, optional quotes, `export `.
 std::map<std::string, std::string> parse_dotenv(const std::string& text);

@@ -15,10 +15,25 @@ class io_context;
 
 namespace opsdb::redis {
 
+/// A Redis server or Sentinel.
+struct RedisAddress {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
 /// Where and how to reach Redis. `password` is sent with AUTH and never logged.
 struct RedisOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 6379;
+  /// Redis Sentinels to ask for the current master of `sentinel_master`. When not empty,
+  /// `host`/`port` are not used: each connection attempt asks every Sentinel and connects to
+  /// the first address one names, provided that server says it is a master (ROLE); a connected
+  /// client asks again every `sentinel_check_interval` and moves when the master moved.
+  std::vector<RedisAddress> sentinels;
+  std::string sentinel_master;
+  /// Also the longest backoff between connection attempts when Sentinels are used, so a
+  /// failover is followed within about this long once the Sentinels have promoted a replica.
+  std::chrono::milliseconds sentinel_check_interval{1'000};
   int db = 0;
   std::string password;
   /// Deadline of every command, counted from the call to command()/transaction().
@@ -97,6 +112,8 @@ struct Result {
 ///
 /// Not supported on this client: pub/sub (SUBSCRIBE...) and MONITOR, which change the reply
 /// protocol of the connection, and long blocking commands (BLPOP...), which stall the pipeline.
+/// WAIT with a timeout well below `command_timeout` is fine: it holds up the commands behind it
+/// only until the replicas answered or that timeout passed.
 class RedisClient {
  public:
   using Callback = std::function<void(Result)>;

@@ -13,6 +13,12 @@ namespace opsdb {
 /// refusal before anything was written, answered 503 buffer_full and never journaled.
 inline constexpr std::string_view kBufferOutOfMemory = "OOM";
 
+/// The Error code of a write the buffer holds but fewer of its replicas confirmed than the site
+/// requires (a fault `outcome_unknown`): it will be applied unless the buffer's master is lost
+/// before a replica has it. Answered 503 with the transaction id, never journaled (the journal
+/// would acknowledge it without the replicas the operator asked for).
+inline constexpr std::string_view kReplicasUnconfirmed = "replicas_unconfirmed";
+
 /// The durable buffer of a secondary site as the write path sees it (DESIGN §5): a transaction
 /// is buffered atomically with its record caches, index entries and read-buffer overlays, and
 /// `done` succeeds only once the buffer confirmed it.
