@@ -15,6 +15,7 @@
 #include "opsdb/api/buffered_writer.hpp"
 #include "opsdb/api/direct_writer.hpp"
 #include "opsdb/api/routes.hpp"
+#include "opsdb/app/service_notifier.hpp"
 #include "opsdb/buffer/redis_buffer_inspector.hpp"
 #include "opsdb/buffer/redis_buffered_records.hpp"
 #include "opsdb/buffer/redis_dead_letters.hpp"
@@ -282,6 +283,8 @@ std::string_view version() {
 }
 
 int serve(const Config& config) {
+  // NOTIFY_SOCKET is the service manager's, not configuration: read once, at start.
+  auto notifier = ServiceNotifier::from_environment();
   asio::io_context io(config.http_threads);
   SystemClock clock;
   const bool secondary = config.site_type == SiteType::secondary;
@@ -409,6 +412,7 @@ int serve(const Config& config) {
   signals.async_wait([&](boost::system::error_code ec, int signal) {
     if (ec) return;
     spdlog::info("signal {} received: stopping (in-flight requests may finish)", signal);
+    notifier.stopping("stopping: in-flight requests may finish");
     health_timer.cancel();
     access.stop();
     if (site) site->processor.stop();
@@ -418,6 +422,10 @@ int serve(const Config& config) {
       site->stop([&io] { io.stop(); });
     });
   });
+
+  // Ready only now: the socket listens (connections wait in its backlog until the threads below
+  // run) and SIGTERM is handled, so a stop right after start-up is graceful too.
+  notifier.ready(fmt::format("listening on {}:{}", config.http_address, server.port()));
 
   std::vector<std::thread> threads;
   for (int i = 1; i < config.http_threads; ++i) threads.emplace_back([&io] { io.run(); });
