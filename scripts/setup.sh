@@ -1,24 +1,55 @@
 #!/usr/bin/env bash
-# Installs every build, run and test dependency from Debian (bookworm) packages.
+# Installs the project's dependencies from Debian (bookworm) packages, in named groups:
+#   scripts/setup.sh           everything: build, run and test (development machines, CI)
+#   scripts/setup.sh build     only what compiling the server needs (the image's build stage)
+#   scripts/setup.sh runtime   only the shared libraries the server loads, and curl with
+#                              ca-certificates for the health check (the image's runtime stage)
 # Idempotent: when everything is already installed it only asks dpkg and exits.
 set -euo pipefail
 
 # Boost 1.81 components on purpose: 1.74's Asio breaks C++20 coroutines on g++ 12,
 # and libboost-all-dev would pull 1.74 in next to them.
-packages=(
-  build-essential g++ cmake pkg-config ccache git
+build_packages=(
+  g++ make cmake pkg-config
   libboost1.81-dev libboost-system1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libpqxx-dev libpq-dev libhiredis-dev nlohmann-json3-dev libspdlog-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libssl-dev prometheus-cpp-dev libcli11-dev
+  libssl-dev prometheus-cpp-dev libcli11-dev
   # The IAU routines for source visibility (src/astro).
   liberfa-dev
+  # bench/ is configured with every build (built on demand only) and asks for it.
+  libbenchmark-dev
+)
+
+# What `ldd ops-db-api` resolves to, package by package (libstdc++6 and libc6 are in every
+# Debian image).
+runtime_packages=(
+  libboost-url1.81.0 libpqxx-6.4 libpq5 libhiredis0.14 libspdlog1.10 libfmt9 libssl3
+  libprometheus-cpp-core1.0 liberfa1
+  ca-certificates curl
+)
+
+# Development and tests on top of build and runtime.
+test_packages=(
+  build-essential ccache git
+  libgtest-dev libgmock-dev
   postgresql redis-server redis-tools
-  nftables wrk procps iproute2 python3 curl
+  # Redis high availability: the failover tests run Sentinels.
+  redis-sentinel
+  # The compose file check (tests/unit/compose_file_test.cpp) parses docker/compose.yaml.
+  libyaml-cpp-dev
+  nftables wrk procps iproute2 python3
   # promtool: checks /metrics and unit-tests the alerting rules in deploy/prometheus.
   prometheus
   # The fuzz targets (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes.
   clang-16 libclang-rt-16-dev
 )
+
+case "${1:-all}" in
+  all) packages=("${build_packages[@]}" "${runtime_packages[@]}" "${test_packages[@]}") ;;
+  build) packages=("${build_packages[@]}") ;;
+  runtime) packages=("${runtime_packages[@]}") ;;
+  *) echo "usage: $0 [all|build|runtime]" >&2; exit 2 ;;
+esac
 
 # One dpkg-query for all of them keeps the already-installed case well under a second.
 declare -A installed=()
