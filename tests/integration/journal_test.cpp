@@ -30,20 +30,7 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-struct Acked {
-  std::string id;      // executed_obs_unit id
-  std::string tx;      // transaction id
-  std::string status;  // "buffered" or "journaled"
-};
-
-std::string uuid_array(const std::vector<Acked>& writes, bool tx) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < writes.size(); ++i) {
-    if (i) out += ",";
-    out += tx ? writes[i].tx : writes[i].id;
-  }
-  return out + "}";
-}
+using Acked = AckedWrite;  // status: "buffered" or "journaled"
 
 class JournalFaultTest : public SecondarySiteFixture {
  protected:

@@ -73,19 +73,6 @@ TEST(RedisFailoverFaultTest, ClientFollowsTheSentinelsToThePromotedReplica) {
   }
 }
 
-struct Acked {
-  std::string id;  // executed_obs_unit id
-  std::string tx;  // transaction id
-};
-
-std::string uuid_array(const std::vector<Acked>& writes, bool tx) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < writes.size(); ++i) {
-    out += (i ? "," : "") + (tx ? writes[i].tx : writes[i].id);
-  }
-  return out + "}";
-}
-
 class RedisFailoverSiteFaultTest : public SecondarySiteFixture {
  protected:
   void SetUp() override {
@@ -98,7 +85,7 @@ class RedisFailoverSiteFaultTest : public SecondarySiteFixture {
   }
 
   struct Run {
-    std::vector<Acked> acked;          // answered 201, in order
+    std::vector<AckedWrite> acked;          // answered 201, in order
     std::size_t refused = 0;           // answered 503
     std::size_t unconfirmed = 0;       // of those: buffered, the replicas did not confirm it
     double refused_for_ms = 0;         // from the kill to the last 503
@@ -121,7 +108,7 @@ class RedisFailoverSiteFaultTest : public SecondarySiteFixture {
         [&] {
           auto r = http_json(port(), "POST", "/executed_obs_units/start", {{"obs_unit_id", 1}});
           if (r.status != 201) return false;
-          run.acked.push_back({r.json()["id"], r.json()["transaction_id"]});
+          run.acked.push_back({r.json()["id"], r.json()["transaction_id"], r.json()["status"]});
           return true;
         },
         10s, "the first write to be taken", 50ms);
@@ -136,7 +123,7 @@ class RedisFailoverSiteFaultTest : public SecondarySiteFixture {
         std::lock_guard lock(mutex);
         if (r.status == 201) {
           auto doc = r.json();
-          run.acked.push_back({doc["id"], doc["transaction_id"]});
+          run.acked.push_back({doc["id"], doc["transaction_id"], doc["status"]});
           if (killed && run.first_acked_after_ms < 0)
             run.first_acked_after_ms = elapsed_ms(kill_time);
         } else {
@@ -177,7 +164,7 @@ class RedisFailoverSiteFaultTest : public SecondarySiteFixture {
     return run;
   }
 
-  long long ledger_rows(const std::vector<Acked>& writes) {
+  long long ledger_rows(const std::vector<AckedWrite>& writes) {
     return PgProbe(stack_config().main_db)
         .scalar(
             "SELECT count(*) FROM buffered_transaction_log WHERE transaction_id = "

@@ -40,20 +40,6 @@ using Clock = std::chrono::steady_clock;
 constexpr double kWriteP99BudgetMs = 10.0;
 constexpr double kWriteMaxBudgetMs = 100.0;
 
-struct Written {
-  std::string id;  // executed_obs_unit id
-  std::string tx;  // transaction id
-};
-
-std::string uuid_array(const std::vector<Written>& writes, bool tx) {
-  std::string out = "{";
-  for (size_t i = 0; i < writes.size(); ++i) {
-    if (i) out += ",";
-    out += tx ? writes[i].tx : writes[i].id;
-  }
-  return out + "}";
-}
-
 void print_latency(const std::string& what, const Summary& s) {
   std::cout << std::fixed << std::setprecision(3) << "[figures] " << what << ": n=" << s.n
             << " p50=" << s.p50 << " ms p99=" << s.p99 << " ms max=" << s.max
@@ -70,7 +56,7 @@ class ReliabilityTest : public SecondarySiteFixture {
 
   // One buffered start of an observation, timed from the client. Adds a failure and returns
   // nullopt unless it is a 201 "buffered".
-  std::optional<Written> timed_start(std::vector<double>& latencies) {
+  std::optional<AckedWrite> timed_start(std::vector<double>& latencies) {
     const auto t0 = Clock::now();
     HttpResult r;
     try {
@@ -86,12 +72,12 @@ class ReliabilityTest : public SecondarySiteFixture {
       ADD_FAILURE() << "write answered " << r.status << ": " << r.body;
       return std::nullopt;
     }
-    return Written{doc["id"], doc["transaction_id"]};
+    return AckedWrite{doc["id"], doc["transaction_id"], doc["status"]};
   }
 
   // `n` writes, optionally `gap` apart; returns what was acknowledged.
   // Starts the server, stops the main DB and buffers `n` writes: a backlog waiting to drain.
-  void buffer_backlog(int n, std::vector<Written>& writes) {
+  void buffer_backlog(int n, std::vector<AckedWrite>& writes) {
     ASSERT_NO_FATAL_FAILURE(start_server());
     ASSERT_EQ(stop_main(), 0);
     std::vector<double> latencies;
@@ -101,8 +87,8 @@ class ReliabilityTest : public SecondarySiteFixture {
                   summarize(latencies));
   }
 
-  std::vector<Written> write_many(int n, std::vector<double>& latencies, Millis gap = 0ms) {
-    std::vector<Written> out;
+  std::vector<AckedWrite> write_many(int n, std::vector<double>& latencies, Millis gap = 0ms) {
+    std::vector<AckedWrite> out;
     for (int i = 0; i < n; ++i) {
       auto w = timed_start(latencies);
       if (!w) break;  // one failure is enough to see
@@ -122,7 +108,7 @@ class ReliabilityTest : public SecondarySiteFixture {
   // Writes `rounds` × 40 observations 10 ms apart while a fault lasts, probing /health and
   // /buffer-stats between rounds: writes must stay fast, and the probes must not wait on the
   // main DB either.
-  void write_through_fault(const std::string& what, int rounds, std::vector<Written>& writes) {
+  void write_through_fault(const std::string& what, int rounds, std::vector<AckedWrite>& writes) {
     std::vector<double> latencies, probe_ms;
     for (int round = 0; round < rounds; ++round) {
       auto batch = write_many(40, latencies, 10ms);
@@ -184,7 +170,7 @@ class ReliabilityTest : public SecondarySiteFixture {
 
   // Every acknowledged write is in the main DB exactly once, nothing else of this site is, nothing
   // failed, and each is reported applied.
-  void expect_exactly_once(const std::vector<Written>& writes, bool check_states = true) {
+  void expect_exactly_once(const std::vector<AckedWrite>& writes, bool check_states = true) {
     PgProbe db(stack_config().main_db);  // a fresh connection: main may have restarted
     const auto n = static_cast<long long>(writes.size());
     const auto ids = uuid_array(writes, false);
@@ -226,7 +212,7 @@ class ReliabilityTest : public SecondarySiteFixture {
   // The main DB executed them in the order they were acknowledged: each transaction's ledger row
   // is written in its own subtransaction, whose xid grows with execution order (within a batch
   // and across batches).
-  void expect_in_order(const std::vector<Written>& writes) {
+  void expect_in_order(const std::vector<AckedWrite>& writes) {
     PgProbe db(stack_config().main_db);
     auto executed = db.column(
         "SELECT transaction_id::text FROM buffered_transaction_log WHERE transaction_id = "
@@ -366,7 +352,7 @@ TEST_F(ReliabilityTest, BlackholedMainDbNeitherSlowsWritesNorHangsTheSite) {
 }
 
 TEST_F(ReliabilityTest, HungMainDbMidDrainNeitherSlowsWritesNorLosesOrDuplicates) {
-  std::vector<Written> writes;
+  std::vector<AckedWrite> writes;
   ASSERT_NO_FATAL_FAILURE(buffer_backlog(2000, writes));
 
   ASSERT_EQ(start_main(), 0);
@@ -422,7 +408,7 @@ TEST_F(ReliabilityTest, StopsPromptlyWhileADrainCallHangsOnTheMainDb) {
 }
 
 TEST_F(ReliabilityTest, ServerKilledDuringTheDrainLosesAndDuplicatesNothing) {
-  std::vector<Written> writes;
+  std::vector<AckedWrite> writes;
   ASSERT_NO_FATAL_FAILURE(buffer_backlog(2000, writes));
   ASSERT_EQ(start_main(), 0);
 

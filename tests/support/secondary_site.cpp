@@ -22,6 +22,15 @@ std::map<std::string, std::string> secondary_env(const std::string& site) {
           {"HEALTH_CHECK_INTERVAL", "0.1"}};
 }
 
+std::string uuid_array(const std::vector<AckedWrite>& writes, bool tx) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    if (i) out += ",";
+    out += tx ? writes[i].tx : writes[i].id;
+  }
+  return out + "}";
+}
+
 bool applied_state(const nlohmann::json& doc) {
   return doc.is_object() &&
          (doc.value("state", "") == "applied" || doc.value("state", "") == "replicated");

@@ -6,6 +6,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "redis_probe.hpp"
 #include "server_process.hpp"
@@ -15,6 +16,17 @@ namespace opsdb::test {
 /// Settings of a secondary-site server in tests: short retry delays, intervals and database
 /// deadlines, so faults show within seconds.
 std::map<std::string, std::string> secondary_env(const std::string& site);
+
+/// A write the server acknowledged: the record's id, the transaction's id and the status it
+/// was answered with ("buffered", "journaled", ...).
+struct AckedWrite {
+  std::string id;
+  std::string tx;
+  std::string status;
+};
+
+/// A PostgreSQL uuid[] literal of the writes' transaction ids (`tx`) or record ids.
+std::string uuid_array(const std::vector<AckedWrite>& writes, bool tx);
 
 /// True once a transaction's status says it reached the main database.
 bool applied_state(const nlohmann::json& status);
