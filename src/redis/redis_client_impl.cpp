@@ -647,7 +647,8 @@ bool RedisClient::Impl::is_master(const Result& role) const {
 
 void RedisClient::Impl::ask_sentinels(bool check) {
   if (sentinel_answers_due_ > 0 && check) {
-    return;  // the last round is still out
+    arm_sentinel_check();  // the last round is still out (a slow Sentinel): look again later
+    return;
   }
   ++sentinel_round_;
   sentinel_answers_due_ = sentinels_.size();
