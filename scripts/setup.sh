@@ -4,7 +4,11 @@
 #   scripts/setup.sh build     only what compiling the server needs (the image's build stage)
 #   scripts/setup.sh runtime   only the shared libraries the server loads, and curl with
 #                              ca-certificates for the health check (the image's runtime stage)
-# Idempotent: when everything is already installed it only asks dpkg and exits.
+#   scripts/setup.sh web       only Node.js and npm, to install web/'s packages (the image's
+#                              stage that prepares the API documentation's pages)
+# The full set also installs web/'s packages from the npm registry (`npm ci --prefix web`,
+# pinned by web/package-lock.json) whenever web/node_modules is missing or older than the lock.
+# Idempotent: when everything is already installed it only asks dpkg (and stat) and exits.
 set -euo pipefail
 
 # Boost 1.81 components on purpose: 1.74's Asio breaks C++20 coroutines on g++ 12,
@@ -28,6 +32,12 @@ runtime_packages=(
   ca-certificates curl
 )
 
+# Node.js and npm fetch the API documentation's pages (Swagger UI, ReDoc) from the npm registry;
+# nothing loads them from a CDN at run time. A Node.js that ships its own npm (NodeSource's)
+# conflicts with Debian's npm package, so npm is asked for only when the command is missing.
+web_packages=(nodejs)
+command -v npm >/dev/null 2>&1 || web_packages+=(npm)
+
 # Development and tests on top of build and runtime.
 test_packages=(
   build-essential ccache git
@@ -42,14 +52,36 @@ test_packages=(
   prometheus
   # The fuzz targets (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes.
   clang-16 libclang-rt-16-dev
+  # The documentation pages' browser test (tests/browser): Debian's Chromium, driven by
+  # puppeteer-core; a font so that its screenshots show text.
+  chromium fonts-dejavu-core
 )
 
-case "${1:-all}" in
-  all) packages=("${build_packages[@]}" "${runtime_packages[@]}" "${test_packages[@]}") ;;
+group=${1:-all}
+case "$group" in
+  all) packages=("${build_packages[@]}" "${runtime_packages[@]}" "${web_packages[@]}"
+                 "${test_packages[@]}") ;;
   build) packages=("${build_packages[@]}") ;;
   runtime) packages=("${runtime_packages[@]}") ;;
-  *) echo "usage: $0 [all|build|runtime]" >&2; exit 2 ;;
+  web) packages=("${web_packages[@]}") ;;
+  *) echo "usage: $0 [all|build|runtime|web]" >&2; exit 2 ;;
 esac
+
+# web/'s packages, exactly as the lock file pins them; a no-op while web/node_modules is newer
+# than the lock (npm ci deletes and rewrites it, so its time is the last install's).
+install_web_packages() {
+  [[ "$group" == all ]] || return 0
+  local web
+  web="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)/web"
+  if [[ -d "$web/node_modules" && ! "$web/package-lock.json" -nt "$web/node_modules" ]]; then
+    return 0
+  fi
+  echo "setup: npm ci --prefix web"
+  # No install scripts (none is needed: puppeteer-core downloads no browser, swagger-ui-dist's
+  # is a telemetry hook), no audit or funding calls: only the packages.
+  SCARF_ANALYTICS=false npm ci --prefix "$web" --no-audit --no-fund --ignore-scripts
+  touch "$web/node_modules"
+}
 
 # One dpkg-query for all of them keeps the already-installed case well under a second.
 declare -A installed=()
@@ -63,6 +95,7 @@ done
 
 if ((${#missing[@]} == 0)); then
   echo "setup: all ${#packages[@]} packages already installed"
+  install_web_packages
   exit 0
 fi
 
@@ -85,4 +118,5 @@ fi
 "${sudo[@]}" apt-get update
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
   apt-get install -y --no-install-recommends "${missing[@]}"
+install_web_packages
 echo "setup: done"

@@ -9,6 +9,7 @@
 
 #include "opsdb/app/application.hpp"
 #include "opsdb/app/logging.hpp"
+#include "opsdb/app/openapi_command.hpp"
 #include "opsdb/app/token_commands.hpp"
 #include "opsdb/config/config.hpp"
 #include "opsdb/core/timestamp.hpp"
@@ -96,6 +97,14 @@ int main(int argc, char** argv) {
                                        "within AUTH_CACHE_TTL");
   revoke->add_option("PREFIX", prefix, "the token's prefix, as `token list` shows it")->required();
 
+  std::optional<std::string> openapi_site;
+  auto* openapi = app.add_subcommand(
+      "openapi", "print the OpenAPI 3.1 document the server serves at /openapi.json");
+  openapi
+      ->add_option("--site", openapi_site,
+                   "the site type whose routes to describe (default: SITE_TYPE)")
+      ->check(CLI::IsMember({"main", "secondary"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -119,6 +128,13 @@ int main(int argc, char** argv) {
       std::cout << (applied.empty() ? "schema is up to date"
                                     : "applied " + std::to_string(applied.size()) + " migration(s)")
                 << "\n";
+      return 0;
+    }
+    if (openapi->parsed()) {
+      auto site = config.site_type;
+      if (openapi_site)
+        site = *openapi_site == "main" ? opsdb::SiteType::main : opsdb::SiteType::secondary;
+      std::cout << opsdb::openapi_for_site(config, site).dump(2) << "\n";
       return 0;
     }
     if (seed->parsed()) {

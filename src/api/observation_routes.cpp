@@ -9,6 +9,20 @@ namespace {
 
 using namespace route_names;
 
+// The query string parse_observation_filter reads; the {id} form takes all but obs_unit_id.
+std::vector<http::QueryParam> observation_filter_params(bool with_obs_unit) {
+  std::vector<http::QueryParam> params;
+  if (with_obs_unit)
+    params.push_back({"obs_unit_id", "integer", "Only observations of this obs_unit"});
+  params.insert(params.end(),
+                {{"status", "string", "Only observations with this status"},
+                 {"since", "timestamp", "Only observations that started at or after this time"},
+                 {"until", "timestamp", "Only observations that started before this time"},
+                 {"limit", "integer", "Page size, 1 to 1000 (default 100)"},
+                 {"cursor", "string", "The next_cursor of the previous page"}});
+  return params;
+}
+
 void read_page(const ApiServices& s, const ObservationFilter& filter, Respond respond) {
   s.reads.observations(filter, [respond = std::move(respond),
                                 dependency = s.read_dependency()](Result<Read<ObservationPage>> r) {
@@ -106,7 +120,8 @@ void add_observation_routes(http::Router& router, const ApiServices& s) {
            },
        .success_status = 200,
        .summary = "List observations, newest first (keyset pagination)",
-       .response_shape = "executed_obs_unit_page"});
+       .response_shape = "executed_obs_unit_page",
+       .query_params = observation_filter_params(true)});
   router.add(
       {.method = "GET",
        .pattern = "/executed_obs_units/{id}",
@@ -115,7 +130,8 @@ void add_observation_routes(http::Router& router, const ApiServices& s) {
                        Respond respond) { read_observation_or_page(s, r, p, std::move(respond)); },
        .success_status = 200,
        .summary = "One observation by UUID, or the observations of an obs_unit by integer id",
-       .response_shape = "executed_obs_unit_or_page"});
+       .response_shape = "executed_obs_unit_or_page",
+       .query_params = observation_filter_params(false)});
 }
 
 }  // namespace opsdb

@@ -104,7 +104,8 @@ void add_buffer_routes(http::Router& router, const ApiServices& s) {
            },
        .success_status = 200,
        .summary = "The dead-letter queue, newest first",
-       .response_shape = "failed_transaction_list"});
+       .response_shape = "failed_transaction_list",
+       .query_params = {{"limit", "integer", "How many to list, 1 to 10000 (default 100)"}}});
   router.add(
       {.method = "POST",
        .pattern = "/admin/failed-transactions/{tx_id}/replay",

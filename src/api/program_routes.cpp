@@ -57,7 +57,9 @@ void add_program_routes(http::Router& router, const ApiServices& s) {
               .handler = [&s](const RequestContext&, const Request& r, const PathParams&,
                               Respond respond) { list_programs(s, r, std::move(respond)); },
               .summary = "Observing programs by id, with their sub-program and obs unit counts",
-              .response_shape = "program_page"});
+              .response_shape = "program_page",
+              .query_params = {{"limit", "integer", "Page size, 1 to 1000 (default 100)"},
+                               {"cursor", "integer", "The next_cursor of the previous page"}}});
   router.add(
       {.method = "GET",
        .pattern = "/observing_program/{id}",

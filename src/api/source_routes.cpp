@@ -68,14 +68,23 @@ void resolve_source(const ApiServices& s, const Request& r, Respond respond) {
 
 void add_source_routes(http::Router& router, const ApiServices& s) {
   if (s.sources == nullptr) return;
-  router.add({.method = "GET",
-              .pattern = "/sources",
-              .role = Role::viewer,
-              .handler = [&s](const RequestContext&, const Request& r, const PathParams&,
-                              Respond respond) { list_sources(s, r, std::move(respond)); },
-              .summary = "Sources by name, type, or within a cone (ra, dec, radius in degrees; "
-                         "nearest first)",
-              .response_shape = "source_page"});
+  router.add(
+      {.method = "GET",
+       .pattern = "/sources",
+       .role = Role::viewer,
+       .handler = [&s](const RequestContext&, const Request& r, const PathParams&,
+                       Respond respond) { list_sources(s, r, std::move(respond)); },
+       .summary = "Sources by name, type, or within a cone (ra, dec, radius in degrees; "
+                  "nearest first)",
+       .response_shape = "source_page",
+       .query_params = {
+           {"name", "string", "Only sources whose name contains this (1 to 200 bytes)"},
+           {"type", "string", "fixed_source, solar_system_object or constant_elevation_source"},
+           {"ra", "number", "Cone centre: right ascension in degrees, [0, 360)"},
+           {"dec", "number", "Cone centre: declination in degrees, [-90, 90]"},
+           {"radius", "number", "Cone radius in degrees, (0, 180]; with ra and dec"},
+           {"limit", "integer", "Page size, 1 to 1000 (default 100)"},
+           {"cursor", "string", "The next_cursor of the previous page"}}});
   router.add(
       {.method = "GET",
        .pattern = "/sources/{id}",

@@ -82,7 +82,20 @@ void add_transfer_routes(http::Router& router, const ApiServices& s) {
               .summary = "Raw data packages with their file counts and sizes, newest first "
                          "(sort=created_asc for oldest first; keyset pagination), buffered "
                          "ones included",
-              .response_shape = "package_page"});
+              .response_shape = "package_page",
+              .query_params = {
+                  {"state", "string", "Only packages in this state"},
+                  {"status", "string", "Only packages with this status"},
+                  {"executed_obs_unit_id", "uuid", "Only packages of this observation"},
+                  {"instrument_module_id", "integer", "Only packages of this instrument module"},
+                  {"since", "timestamp", "Only packages created at or after this time"},
+                  {"created_since", "timestamp", "The same as since"},
+                  {"until", "timestamp", "Only packages created before this time"},
+                  {"created_until", "timestamp", "The same as until"},
+                  {"name_prefix", "string", "Only packages whose name starts with this"},
+                  {"sort", "string", "created_desc (the default) or created_asc"},
+                  {"limit", "integer", "Page size, 1 to 1000 (default 100)"},
+                  {"cursor", "string", "The next_cursor of the previous page"}}});
   router.add({.method = "POST",
               .pattern = "/api/transfer/data-transfer/{id}/reset",
               .role = Role::admin,

@@ -212,15 +212,18 @@ void source_chip(const ApiServices& s, const PathParams& p, Respond respond) {
 
 void add_visibility_routes(http::Router& router, const ApiServices& s) {
   if (s.visibility == nullptr) return;
-  router.add({.method = "GET",
-              .pattern = "/visibility/{source_id}",
-              .role = Role::viewer,
-              .handler = [&s](const RequestContext&, const Request& r, const PathParams& p,
-                              Respond respond) { source_visibility(s, r, p, std::move(respond)); },
-              .summary = "Elevation and azimuth of a fixed source through a night at the "
-                         "telescope (date, default tonight; step_minutes 1-120, default 10), "
-                         "with rise, set, transit and maximum elevation",
-              .response_shape = "source_night"});
+  router.add(
+      {.method = "GET",
+       .pattern = "/visibility/{source_id}",
+       .role = Role::viewer,
+       .handler = [&s](const RequestContext&, const Request& r, const PathParams& p,
+                       Respond respond) { source_visibility(s, r, p, std::move(respond)); },
+       .summary = "Elevation and azimuth of a fixed source through a night at the "
+                  "telescope (date, default tonight; step_minutes 1-120, default 10), "
+                  "with rise, set, transit and maximum elevation",
+       .response_shape = "source_night",
+       .query_params = {{"date", "date", "The night starting on this date (default tonight)"},
+                        {"step_minutes", "integer", "Sampling step, 1 to 120 (default 10)"}}});
   router.add(
       {.method = "GET",
        .pattern = "/visibility/heatmap",
@@ -235,7 +238,12 @@ void add_visibility_routes(http::Router& router, const ApiServices& s) {
            },
        .summary = "Elevation grid of fixed sources: nights (source_ids, start, days) by time "
                   "of night (step_minutes)",
-       .response_shape = "visibility_heatmap"});
+       .response_shape = "visibility_heatmap",
+       .query_params = {
+           {"source_ids", "string", "Source ids separated by commas (at most 20)", true},
+           {"start", "date", "The date of the first night (YYYY-MM-DD)", true},
+           {"days", "integer", "Number of nights, 1 to 62 (default 7)"},
+           {"step_minutes", "integer", "Sampling step, 1 to 120 (default 10)"}}});
   router.add(
       {.method = "POST",
        .pattern = "/visibility/precalculate",

@@ -264,6 +264,7 @@ Config read_config(const Source& source) {
   r.seconds("HTTP_IDLE_TIMEOUT", c.http_idle_timeout, 0.001, 86400);
   r.seconds("HTTP_BODY_TIMEOUT", c.http_body_timeout, 0.001, 3600);
   r.seconds("HTTP_WRITE_TIMEOUT", c.http_write_timeout, 0.001, 3600);
+  r.string("DOCS_ASSETS_DIR", c.docs_assets_dir);
   // A buffered transaction document wraps a body in three more levels, and the drain reads
   // documents of at most 128 (Transaction::parse): a deeper body would be accepted, then
   // dead-lettered.

@@ -45,6 +45,9 @@ expected=(
 )
 source_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 for md in "$source_dir"/docs/*.md; do expected+=("$doc/$(basename "$md")"); done
+for page in docs.html redoc.html swagger-ui-bundle.js redoc.standalone.js; do
+  expected+=("$prefix/share/ops-db-api/web/$page")
+done
 for sql in "$source_dir"/migrations/*.sql; do
   expected+=("$prefix/share/ops-db-api/migrations/$(basename "$sql")")
 done
@@ -103,6 +106,9 @@ done
 }
 grep -q '"status"' "$work/health.json" || fail "GET /health: $(cat "$work/health.json")"
 echo "GET /health on port $port: $(head -c 200 "$work/health.json")"
+# The documentation pages come from the installed share/ops-db-api/web, found beside the binary.
+docs_status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/docs")
+[[ "$docs_status" == 200 ]] || fail "GET /docs from the installed layout answered $docs_status"
 
 kill -TERM "$server_pid"
 for _ in $(seq 300); do

@@ -62,7 +62,8 @@ class RouteTableTest : public ::testing::Test {
   std::unique_ptr<ApiServices> services_;
 };
 
-// One line per route, then one per body field: what a reviewer of an API change reads.
+// One line per route, then one per body field and query parameter: what a reviewer of an API
+// change reads.
 std::string describe(const http::Router& router) {
   std::ostringstream out;
   for (const auto& r : router.routes()) {
@@ -71,6 +72,9 @@ std::string describe(const http::Router& router) {
     for (const auto& f : r.body_fields) {
       out << "  body" << (r.body_is_array ? "[] " : " ") << f.name << ' ' << f.type
           << (f.required ? " required" : "") << '\n';
+    }
+    for (const auto& q : r.query_params) {
+      out << "  query " << q.name << ' ' << q.type << (q.required ? " required" : "") << '\n';
     }
   }
   return out.str();

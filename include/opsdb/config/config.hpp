@@ -73,6 +73,9 @@ struct Config {
   std::chrono::milliseconds http_body_timeout{30'000};
   /// Writing one response; a client that does not read is cut off.
   std::chrono::milliseconds http_write_timeout{30'000};
+  /// Directory of the API documentation's pages (/docs, /redoc) and their assets; empty:
+  /// beside the binary (`web/` in the build tree, else `../share/ops-db-api/web`).
+  std::string docs_assets_dir;
 
   int transaction_retry_attempts = 3;
   std::chrono::milliseconds transaction_retry_delay{5'000};

@@ -29,6 +29,14 @@ struct BodyField {
   bool required = false;
 };
 
+/// One query-string parameter a route reads, as the route's contract documents it.
+struct QueryParam {
+  std::string name{};
+  std::string type{};  // as BodyField::type, plus "number" and "date" (YYYY-MM-DD)
+  std::string description{};
+  bool required = false;
+};
+
 /// One row of the route table: the handler and the whole contract of the route, as data that
 /// documentation, authorisation and metrics read without calling the handler.
 struct Route {
@@ -43,6 +51,8 @@ struct Route {
   std::vector<BodyField> body_fields{};
   bool body_is_array = false;
   std::string response_shape{};  // name of the document a successful answer carries
+  /// The query-string parameters the handler reads; any other is refused with 400.
+  std::vector<QueryParam> query_params{};
 };
 
 /// The route table as data: method + path pattern -> handler. Matching is by segments; a
