@@ -7,7 +7,7 @@
 #
 # Included from CMakeLists.txt it defines the target; run with `cmake -P` it is the copy step
 # itself. A file that is missing (web/node_modules not installed) is reported and skipped, so
-# the build goes on: the server then answers /docs with 503 and says which files it lacks.
+# the build goes on: the server then answers /docs with 404 and says which files it lacks.
 
 set(OPSDB_DOCS_ASSET_FILES
   web/docs.html
@@ -39,7 +39,7 @@ if(CMAKE_SCRIPT_MODE_FILE)
     message(FATAL_ERROR "docs_assets: missing ${missing}; run npm ci --prefix web")
   elseif(missing)
     message(WARNING "docs_assets: missing ${missing}; run scripts/setup.sh (npm ci --prefix web)"
-                    " - /docs and /redoc will answer 503")
+                    " - /docs and /redoc will answer 404")
   endif()
   return()
 endif()

@@ -88,7 +88,7 @@ class DocsAssets {
       for (const auto& name : missing_) names += (names.empty() ? "" : ", ") + name;
       spdlog::warn(
           "API documentation pages incomplete: {} missing in DOCS_ASSETS_DIR={} (/docs and "
-          "/redoc answer 503 until the server restarts with them; build target docs_assets)",
+          "/redoc answer 404 until the server restarts with them; build target docs_assets)",
           names, dir_.string());
     }
   }
@@ -147,8 +147,10 @@ http::Response with_policy(http::Response response) {
 http::Response page_response(const DocsAssets& assets, const Page& page) {
   const auto missing = assets.missing_for(page);
   if (missing.empty()) return with_policy(*assets.file(page.html));
+  // Not a server error: no request can make this installation serve pages it does not have, and
+  // the start-up log already told the operator.
   return with_policy(http::error_response(
-      ApiError(ErrorKind::unavailable,
+      ApiError(ErrorKind::not_found,
                std::string("the documentation page is not installed: DOCS_ASSETS_DIR (") +
                    assets.dir().string() + ") lacks its files",
                {{"setting", "DOCS_ASSETS_DIR"}, {"missing", missing}})));

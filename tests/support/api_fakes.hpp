@@ -149,6 +149,26 @@ class CapturingSink final : public WriteSink {
   }
 };
 
+/// The ports every route group needs, answering from memory, and the services over them with
+/// nothing optional set: the base of tests that build routes themselves.
+struct SiteFakes {
+  Config config;
+  ManualClock clock;
+  TransactionBuilder builder{"observatory", clock};
+  CapturingSink sink;
+  EmptyReads store;
+  SmartQuery reads{store, nullptr};
+  AllIdsExist ids;
+  ReferenceCheck references{ids};
+  ReachableProbe probe;
+  SiteMonitor monitor{SiteSources{probe}, AlertOptions{}, clock};
+  PrometheusMetrics metrics{{"test", "observatory", "secondary", {}}};
+
+  ApiServices services() {
+    return ApiServices{config, builder, sink, reads, monitor, references, metrics};
+  }
+};
+
 class ApiHarness {
  public:
   explicit ApiHarness(BodyLimits limits = {}) : builder_("observatory", clock_, limits) {

@@ -46,8 +46,8 @@ class DocsRoutesTest : public ::testing::Test {
 
   // Builds the routes now: the files are read once, when the routes are made.
   http::Router& router() {
-    config_.docs_assets_dir = dir_.string();
-    ApiServices services{config_, builder_, sink_, reads_, monitor_, references_, metrics_};
+    fakes_.config.docs_assets_dir = dir_.string();
+    ApiServices services = fakes_.services();
     services_ = std::make_unique<ApiServices>(services);
     router_ = std::make_unique<http::Router>();
     add_docs_routes(*router_, *services_);
@@ -74,17 +74,7 @@ class DocsRoutesTest : public ::testing::Test {
   }
 
   fs::path dir_;
-  Config config_;
-  ManualClock clock_;
-  TransactionBuilder builder_{"observatory", clock_};
-  test::CapturingSink sink_;
-  test::EmptyReads store_;
-  SmartQuery reads_{store_, nullptr};
-  test::AllIdsExist ids_;
-  ReferenceCheck references_{ids_};
-  test::ReachableProbe probe_;
-  SiteMonitor monitor_{SiteSources{probe_}, AlertOptions{}, clock_};
-  PrometheusMetrics metrics_{{"test", "observatory", "secondary", {}}};
+  test::SiteFakes fakes_;
   std::unique_ptr<ApiServices> services_;
   std::unique_ptr<http::Router> router_;
 };
@@ -144,15 +134,17 @@ TEST_F(DocsRoutesTest, TraversalAndUnknownNamesAreNotFound) {
   EXPECT_EQ(header(get("/docs/assets/other.js"), "Content-Security-Policy"), kPolicy);
 }
 
-TEST_F(DocsRoutesTest, MissingFilesMakeThePagesUnavailableNamingTheSetting) {
+// A request can never cause a server error, and this one is no client's fault either: the pages
+// are not installed here. 404, naming the setting.
+TEST_F(DocsRoutesTest, MissingFilesMakeThePagesNotFoundNamingTheSetting) {
   write("docs.html", "page");  // the bundles are missing
   router();
   const auto docs = get("/docs");
-  EXPECT_EQ(docs.status, 503);
+  EXPECT_EQ(docs.status, 404);
   EXPECT_NE(docs.body.find("DOCS_ASSETS_DIR"), std::string::npos) << docs.body;
   EXPECT_NE(docs.body.find("swagger-ui-bundle.js"), std::string::npos) << docs.body;
   EXPECT_EQ(header(docs, "Content-Security-Policy"), kPolicy);
-  EXPECT_EQ(get("/redoc").status, 503);
+  EXPECT_EQ(get("/redoc").status, 404);
   EXPECT_EQ(get("/docs/assets/swagger-ui-bundle.js").status, 404);
 }
 
@@ -160,7 +152,7 @@ TEST_F(DocsRoutesTest, AMissingDirectoryIsNoCrash) {
   fs::remove_all(dir_);
   router();
   const auto docs = get("/docs");
-  EXPECT_EQ(docs.status, 503);
+  EXPECT_EQ(docs.status, 404);
   EXPECT_NE(docs.body.find("DOCS_ASSETS_DIR"), std::string::npos) << docs.body;
   EXPECT_EQ(get("/docs/assets/docs-init.js").status, 404);
 }

@@ -21,10 +21,10 @@ using nlohmann::json;
 class RouteTableTest : public ::testing::Test {
  protected:
   std::shared_ptr<http::Router> router(bool secondary) {
-    ApiServices services{config_, builder_, sink_, reads_, monitor_, references_, metrics_};
+    ApiServices services = fakes_.services();
     services.authenticator = verifier_;
     services.tokens = &tokens_;
-    services.clock = &clock_;
+    services.clock = &fakes_.clock;
     services.sources = &catalogs_;
     services.programs = &catalogs_;
     services.transfers = &transfers_;
@@ -38,26 +38,16 @@ class RouteTableTest : public ::testing::Test {
     return make_router(*services_);
   }
 
-  Config config_;
-  ManualClock clock_;
-  TransactionBuilder builder_{"observatory", clock_};
-  test::CapturingSink sink_;
-  test::EmptyReads store_;
-  SmartQuery reads_{store_, nullptr};
-  test::AllIdsExist ids_;
-  ReferenceCheck references_{ids_};
-  test::ReachableProbe probe_;
+  test::SiteFakes fakes_;
   test::EmptyBuffer buffer_;
-  SiteMonitor monitor_{SiteSources{probe_}, AlertOptions{}, clock_};
-  PrometheusMetrics metrics_{{"test", "observatory", "secondary", {}}};
   test::InMemoryCredentials credentials_;
   test::InMemoryTokenRegistry tokens_{credentials_};
   test::EmptyCatalogs catalogs_;
-  TransferView transfers_{catalogs_, store_, nullptr};
+  TransferView transfers_{catalogs_, fakes_.store, nullptr};
   VisibilityService visibility_{
-      test::default_site(), catalogs_, test::inline_offload(), {}, clock_};
-  std::shared_ptr<auth::CredentialVerifier> verifier_ =
-      std::make_shared<auth::CredentialVerifier>(credentials_, clock_, auth::VerifierOptions{});
+      test::default_site(), catalogs_, test::inline_offload(), {}, fakes_.clock};
+  std::shared_ptr<auth::CredentialVerifier> verifier_ = std::make_shared<auth::CredentialVerifier>(
+      credentials_, fakes_.clock, auth::VerifierOptions{});
   std::string observer_token_ = credentials_.add_token("recorder", {Role::observer});
   std::unique_ptr<ApiServices> services_;
 };
@@ -144,13 +134,13 @@ TEST_F(RouteTableTest, EveryWriteRecordsItsRouteAsOriginAndAnswersItsStatus) {
     }
     request.body = valid_body(route.pattern).dump();
     request.headers["authorization"] = "Bearer " + observer_token_;
-    sink_.last.reset();
+    fakes_.sink.last.reset();
     std::optional<http::Response> answer;
     table->dispatch(request, http::RequestContext{"test"}, [&](http::Response r) { answer = r; });
     const auto name = route.method + " " + route.pattern;
     ASSERT_TRUE(answer) << name;
-    ASSERT_TRUE(sink_.last) << name << ": " << answer->body;
-    EXPECT_EQ(sink_.last->tx.origin, name);
+    ASSERT_TRUE(fakes_.sink.last) << name << ": " << answer->body;
+    EXPECT_EQ(fakes_.sink.last->tx.origin, name);
     EXPECT_EQ(answer->status, route.success_status) << name;
   }
   EXPECT_EQ(writes, 8);
