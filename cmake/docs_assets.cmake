@@ -1,15 +1,20 @@
-# The API documentation's pages (GET /docs, GET /redoc; src/api/docs_routes.cpp): the project's
-# own pages and start-up scripts from web/, and the bundles of swagger-ui-dist and redoc from
-# web/node_modules (installed from the npm registry, pinned by web/package-lock.json, by
-# scripts/setup.sh). Target docs_assets copies exactly the files the server serves into
+# The server's web pages (src/api/docs_routes.cpp): the operator's page (GET /, plain files of
+# web/ that need nothing installed) and the API documentation's pages (GET /docs, GET /redoc):
+# the project's own pages and start-up scripts from web/, and the bundles of swagger-ui-dist and
+# redoc from web/node_modules (installed from the npm registry, pinned by
+# web/package-lock.json, by scripts/setup.sh). Target docs_assets copies exactly the files the server serves into
 # <build>/web, where the server finds them beside its binary; `cmake --install` puts them into
 # share/ops-db-api/web.
 #
 # Included from CMakeLists.txt it defines the target; run with `cmake -P` it is the copy step
 # itself. A file that is missing (web/node_modules not installed) is reported and skipped, so
-# the build goes on: the server then answers /docs with 404 and says which files it lacks.
+# the build goes on: the server then answers the pages that need it with 404 and says which
+# files it lacks.
 
 set(OPSDB_DOCS_ASSET_FILES
+  web/operator.html
+  web/operator.js
+  web/operator.css
   web/docs.html
   web/docs-init.js
   web/redoc.html
@@ -49,7 +54,7 @@ set(OPSDB_DOCS_ASSETS_DIR ${CMAKE_BINARY_DIR}/web)
 add_custom_target(docs_assets ALL
   COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${CMAKE_SOURCE_DIR} -DOUTPUT_DIR=${OPSDB_DOCS_ASSETS_DIR}
           -P ${CMAKE_CURRENT_LIST_FILE}
-  COMMENT "Copying the API documentation pages into ${OPSDB_DOCS_ASSETS_DIR}"
+  COMMENT "Copying the web pages into ${OPSDB_DOCS_ASSETS_DIR}"
   VERBATIM)
 # The server finds its pages beside it in every build that makes it (Dockerfile, tests).
 add_dependencies(ops-db-api docs_assets)

@@ -1,13 +1,14 @@
-// The query parameters of GET /executed_obs_units, GET /sources and GET
-// /api/transfer/raw-packages as the HTTP layer hands them over (decoded, first occurrence wins):
-// refused with ApiError or parsed into a filter within its bounds. Every parser gets every
-// input.
+// The query parameters of GET /executed_obs_units, GET /sources, GET
+// /api/transfer/raw-packages and WS /ws/events as the HTTP layer hands them over (decoded, first
+// occurrence wins): refused with ApiError or parsed into a filter within its bounds. Every parser
+// gets every input.
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
 
 #include "opsdb/core/error.hpp"
+#include "opsdb/events/event_filter.hpp"
 #include "opsdb/query/observation_filter.hpp"
 #include "opsdb/query/query_parameters.hpp"
 #include "opsdb/query/source_catalog.hpp"
@@ -63,6 +64,24 @@ void check_package_filter(const std::map<std::string, std::string>& query) {
   }
 }
 
+void check_event_filter(const std::map<std::string, std::string>& query) {
+  using namespace opsdb;
+  if (auto since = query.find("since"); since != query.end()) {
+    if (auto id = EventId::parse(since->second)) {
+      fuzz::require(EventId::parse(id->to_string()) == id, "an event id does not round-trip",
+                    since->second);
+    }
+  }
+  try {
+    const auto filter = EventFilter::from_query(query);
+    fuzz::require(filter.record_id.empty() || filter.record_id.size() == 36,
+                  "a record id that is not a UUID", filter.record_id);
+  } catch (const ApiError& e) {
+    fuzz::require(e.kind() == ErrorKind::bad_request,
+                  "an event filter is refused other than as 400", e.what());
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -70,6 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto query = fuzz::split_query(std::string(reinterpret_cast<const char*>(data), size));
   check_source_filter(query);
   check_package_filter(query);
+  check_event_filter(query);
   ObservationFilter filter;
   try {
     filter = parse_observation_filter(query);

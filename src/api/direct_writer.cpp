@@ -3,16 +3,19 @@
 #include <spdlog/spdlog.h>
 
 #include "opsdb/api/error_mapping.hpp"
+#include "opsdb/core/timestamp.hpp"
+#include "opsdb/events/transaction_event.hpp"
 
 namespace opsdb {
 
 void DirectWriter::submit(BuiltWrite write, std::function<void(WriteResult)> done) {
   auto tx_id = write.tx.id;
   auto request_hash = write.request_hash;
+  auto subject = events_ ? event_subject(write.tx) : std::string{};
   std::vector<Transaction> batch;
   batch.push_back(std::move(write.tx));
-  db_.apply(std::move(batch), [this, done = std::move(done), tx_id,
-                               request_hash](Result<ApplyResult> result) mutable {
+  db_.apply(std::move(batch), [this, done = std::move(done), tx_id, request_hash,
+                               subject = std::move(subject)](Result<ApplyResult> result) mutable {
     if (!result.ok()) {
       spdlog::warn("transaction {} not applied: {}", tx_id, result.error().message);
       done(WriteResult{to_api_error(result.error(), Dependency::database), {}});
@@ -30,6 +33,12 @@ void DirectWriter::submit(BuiltWrite write, std::function<void(WriteResult)> don
       spdlog::info("transaction {} rejected by the database: {}", tx_id, outcomes[0].error.message);
       done(WriteResult{to_api_error(outcomes[0].error, Dependency::database), {}});
       return;
+    }
+    if (events_) {
+      const auto now = std::chrono::system_clock::now();
+      events_->publish_new(transaction_event("applied", tx_id, subject, format_timestamp(now),
+                                             ",\"lsn\":\"" + result->lsn.to_string() + "\""),
+                           now);
     }
     done(WriteResult{std::nullopt, "applied"});
   });

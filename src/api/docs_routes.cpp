@@ -20,7 +20,9 @@ namespace fs = std::filesystem;
 
 // The pages run the bundles from this server only: every script, style, font, image and fetch
 // comes from 'self', so a bundle that would load hosted assets (ReDoc's fonts and logo) cannot
-// reach the network. What goes beyond plain 'self', and why:
+// reach the network. connect-src 'self' also admits the operator's page's WebSocket to
+// /ws/events: CSP Level 3 matches ws: and wss: of the page's own host and port to 'self'.
+// What goes beyond plain 'self', and why:
 // - style-src 'unsafe-inline': ReDoc (styled-components) inserts <style> elements and Swagger
 //   UI sets style attributes; neither runs without it. Scripts stay 'self' only.
 // - img-src/font-src data:: both bundles inline their icons (and ReDoc fonts) as data: URLs.
@@ -39,6 +41,10 @@ struct Page {
 };
 
 const std::array kPages{
+    Page{"/",
+         "operator.html",
+         {"operator.js", "operator.css", "", ""},
+         "The operator's page: health, buffer, replication lag and dead letters, live"},
     Page{"/docs",
          "docs.html",
          {"swagger-ui.css", "swagger-ui-bundle.js", "docs-init.js", "favicon-32x32.png"},
@@ -87,8 +93,9 @@ class DocsAssets {
       std::string names;
       for (const auto& name : missing_) names += (names.empty() ? "" : ", ") + name;
       spdlog::warn(
-          "API documentation pages incomplete: {} missing in DOCS_ASSETS_DIR={} (/docs and "
-          "/redoc answer 404 until the server restarts with them; build target docs_assets)",
+          "Web pages incomplete: {} missing in DOCS_ASSETS_DIR={} (the pages that need them, of "
+          "/, /docs and /redoc, answer 404 until the server restarts with them; build target "
+          "docs_assets)",
           names, dir_.string());
     }
   }
@@ -149,11 +156,11 @@ http::Response page_response(const DocsAssets& assets, const Page& page) {
   if (missing.empty()) return with_policy(*assets.file(page.html));
   // Not a server error: no request can make this installation serve pages it does not have, and
   // the start-up log already told the operator.
-  return with_policy(http::error_response(
-      ApiError(ErrorKind::not_found,
-               std::string("the documentation page is not installed: DOCS_ASSETS_DIR (") +
-                   assets.dir().string() + ") lacks its files",
-               {{"setting", "DOCS_ASSETS_DIR"}, {"missing", missing}})));
+  return with_policy(
+      http::error_response(ApiError(ErrorKind::not_found,
+                                    std::string("the page is not installed: DOCS_ASSETS_DIR (") +
+                                        assets.dir().string() + ") lacks its files",
+                                    {{"setting", "DOCS_ASSETS_DIR"}, {"missing", missing}})));
 }
 
 }  // namespace
@@ -182,13 +189,13 @@ void add_docs_routes(http::Router& router, const ApiServices& services) {
              const std::string& name = p.at("file");
              const http::Response* file = name.ends_with(".html") ? nullptr : assets->file(name);
              if (file == nullptr) {
-               return respond(with_policy(http::error_response(
-                   ApiError(ErrorKind::not_found, "no documentation asset " + name))));
+               return respond(with_policy(
+                   http::error_response(ApiError(ErrorKind::not_found, "no page asset " + name))));
              }
              respond(with_policy(*file));
            },
        .success_status = 200,
-       .summary = "A script, style or image of the documentation pages",
+       .summary = "A script, style or image of the operator's and documentation pages",
        .response_shape = "docs_asset"});
 }
 

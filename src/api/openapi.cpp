@@ -434,6 +434,15 @@ Json parameters(const http::Route& route) {
                     {"description", path_parameter_description(route.pattern, name)},
                     {"schema", path_parameter_schema(route.pattern, name)}});
   }
+  if (route.websocket && route.role != Role::open) {
+    list.push_back({{"name", "token"},
+                    {"in", "query"},
+                    {"required", false},
+                    {"description",
+                     "The bearer token, for clients that cannot set the Authorization header "
+                     "(browsers): read only when that header is absent"},
+                    {"schema", {{"type", "string"}}}});
+  }
   for (const auto& q : route.query_params) {
     Json parameter{{"name", q.name},
                    {"in", "query"},
@@ -476,9 +485,28 @@ bool has_path_parameters(const http::Route& route) {
   return std::any_of(parts.begin(), parts.end(), is_parameter);
 }
 
+// OpenAPI cannot describe a WebSocket: its handshake is described as the GET it starts with.
+Json switching_protocols(const http::Route& route) {
+  const auto& shape = route.response_shape;
+  return {{"description",
+           "Switching Protocols: the connection is a WebSocket from here on, and the server sends "
+           "text messages" +
+               (shape.empty() ? std::string() : ", each a " + shape + " document")}};
+}
+
 Json responses(const http::Route& route, const std::set<std::string>& described) {
   Json answers = Json::object();
-  answers[std::to_string(route.success_status)] = success_response(route, described);
+  if (route.websocket) {
+    answers["101"] = switching_protocols(route);
+    answers["426"] = error_response(
+        "Not a WebSocket handshake (Upgrade: websocket, Connection: Upgrade); the answer "
+        "carries Upgrade: websocket");
+    answers["429"] = error_response(
+        "As many WebSocket clients as the server takes are connected; try again after "
+        "Retry-After seconds");
+  } else {
+    answers[std::to_string(route.success_status)] = success_response(route, described);
+  }
   const bool body = !route.body_fields.empty();
   answers["400"] = error_response(
       body || !route.query_params.empty() || has_path_parameters(route)
@@ -575,6 +603,13 @@ nlohmann::json openapi_document(const std::vector<http::Route>& routes, SiteType
           std::string("Requires the role ") + role_text(route.role) + " (or a stronger one).";
       operation["security"] = Json::array({{{"bearer", Json::array()}}});
       operation["x-required-role"] = role_text(route.role);
+    }
+    if (route.websocket) {
+      operation["description"] =
+          "A WebSocket (RFC 6455): connect with GET and Upgrade: websocket; the server sends "
+          "JSON text messages, pings a silent client and closes with 1013 a client that reads "
+          "too slowly (reconnect and resume) and with 1001 when it shuts down. " +
+          operation["description"].get<std::string>();
     }
     auto params = parameters(route);
     if (!params.empty()) operation["parameters"] = std::move(params);

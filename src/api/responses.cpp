@@ -42,4 +42,16 @@ Callback<Read<std::optional<SmartQuery::Record>>> answer_record(http::Respond re
   };
 }
 
+std::shared_ptr<MessageFeed> websocket_feed(const Config& config) {
+  return std::make_shared<MessageFeed>(
+      MessageFeed::Limits{config.ws_queue_messages, config.ws_queue_bytes});
+}
+
+http::Response accept_websocket(std::shared_ptr<MessageFeed> feed) {
+  http::Response response;
+  response.status = 101;
+  response.feed = std::move(feed);
+  return response;
+}
+
 }  // namespace opsdb

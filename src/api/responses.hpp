@@ -1,10 +1,13 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "opsdb/api/error_mapping.hpp"
+#include "opsdb/config/config.hpp"
+#include "opsdb/core/message_feed.hpp"
 #include "opsdb/http/message.hpp"
 #include "opsdb/query/smart_query.hpp"
 
@@ -34,5 +37,12 @@ http::Response read_response(const nlohmann::json& body, bool buffer_unavailable
 Callback<Read<std::optional<SmartQuery::Record>>> answer_record(http::Respond respond,
                                                                 Dependency dependency,
                                                                 std::string not_found);
+
+/// A WebSocket client's feed, bounded as the configuration says (WS_QUEUE_MESSAGES,
+/// WS_QUEUE_BYTES).
+std::shared_ptr<MessageFeed> websocket_feed(const Config& config);
+
+/// The answer that accepts a WebSocket upgrade: the connection then carries `feed`.
+http::Response accept_websocket(std::shared_ptr<MessageFeed> feed);
 
 }  // namespace opsdb

@@ -34,6 +34,8 @@ void add_transfer_routes(http::Router& router, const ApiServices& services);
 void add_visibility_routes(http::Router& router, const ApiServices& services);
 /// /auth/me, /api/tokens/scopes, and token management when the services have a registry.
 void add_auth_routes(http::Router& router, const ApiServices& services);
+/// WS /ws/events when the services have an event hub.
+void add_event_routes(http::Router& router, const ApiServices& services);
 void add_docs_routes(http::Router& router, const ApiServices& services);  // /docs, /redoc
 void add_openapi_routes(http::Router& router, const ApiServices& services);
 

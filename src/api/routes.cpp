@@ -14,6 +14,7 @@ std::shared_ptr<http::Router> make_router(const ApiServices& services) {
   add_visibility_routes(*router, services);
   add_program_routes(*router, services);
   add_transfer_routes(*router, services);
+  add_event_routes(*router, services);
   add_auth_routes(*router, services);
   add_docs_routes(*router, services);
   add_openapi_routes(*router, services);

@@ -64,6 +64,21 @@ void reset_transfer(const ApiServices& s, const RequestContext& context, const P
 
 }  // namespace
 
+DocumentBroadcast::Compute transfer_overview_document(const ApiServices& s) {
+  return [&s](Callback<DocumentBroadcast::Document> done) {
+    overview(s, [done = std::move(done)](http::Response response) {
+      if (response.status != 200) {
+        return done(Error{Fault::unavailable,
+                          "the overview answered " + std::to_string(response.status), ""});
+      }
+      // Its computing time changes every time; the figures are what may change.
+      auto document = Json::parse(response.body, nullptr, false);
+      if (document.is_object()) document.erase("computed_at");
+      done(DocumentBroadcast::Document{std::move(response.body), document.dump()});
+    });
+  };
+}
+
 void add_transfer_routes(http::Router& router, const ApiServices& s) {
   if (s.transfers == nullptr) return;
   router.add({.method = "GET",
@@ -74,6 +89,23 @@ void add_transfer_routes(http::Router& router, const ApiServices& s) {
               .summary = "Raw data packages by state and status, transfers by status, active "
                          "transfers and the buffer, with pending writes counted",
               .response_shape = "transfer_overview"});
+  if (s.overview != nullptr) {
+    router.add(
+        {.method = "GET",
+         .pattern = "/api/transfer/ws/overview",
+         .role = Role::viewer,
+         .handler =
+             [&s](const RequestContext&, const Request&, const PathParams&, Respond respond) {
+               auto feed = websocket_feed(s.config);
+               s.overview->subscribe(feed);
+               respond(accept_websocket(std::move(feed)));
+             },
+         .success_status = 101,
+         .summary = "WebSocket: the transfer overview at connect, then again each time it "
+                    "changes (at most once a second)",
+         .response_shape = "transfer_overview",
+         .websocket = true});
+  }
   router.add({.method = "GET",
               .pattern = "/api/transfer/raw-packages",
               .role = Role::viewer,
@@ -96,14 +128,15 @@ void add_transfer_routes(http::Router& router, const ApiServices& s) {
                   {"sort", "string", "created_desc (the default) or created_asc"},
                   {"limit", "integer", "Page size, 1 to 1000 (default 100)"},
                   {"cursor", "string", "The next_cursor of the previous page"}}});
-  router.add({.method = "POST",
-              .pattern = "/api/transfer/data-transfer/{id}/reset",
-              .role = Role::admin,
-              .handler = [&s](const RequestContext& context, const Request&, const PathParams& p,
-                              Respond respond) { reset_transfer(s, context, p, std::move(respond)); },
-              .summary = "A failed data transfer back to pending, its error kept in its history "
-                         "(main database; 409 unless failed)",
-              .response_shape = "data_transfer"});
+  router.add(
+      {.method = "POST",
+       .pattern = "/api/transfer/data-transfer/{id}/reset",
+       .role = Role::admin,
+       .handler = [&s](const RequestContext& context, const Request&, const PathParams& p,
+                       Respond respond) { reset_transfer(s, context, p, std::move(respond)); },
+       .summary = "A failed data transfer back to pending, its error kept in its history "
+                  "(main database; 409 unless failed)",
+       .response_shape = "data_transfer"});
 }
 
 }  // namespace opsdb

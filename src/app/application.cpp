@@ -12,17 +12,19 @@
 #include <boost/asio/steady_timer.hpp>
 #include <thread>
 
+#include "compute_pool.hpp"
 #include "opsdb/api/buffered_writer.hpp"
 #include "opsdb/api/direct_writer.hpp"
 #include "opsdb/api/routes.hpp"
 #include "opsdb/app/service_notifier.hpp"
+#include "opsdb/buffer/file_journal.hpp"
+#include "opsdb/buffer/journal_replayer.hpp"
 #include "opsdb/buffer/redis_buffer_inspector.hpp"
 #include "opsdb/buffer/redis_buffered_records.hpp"
 #include "opsdb/buffer/redis_dead_letters.hpp"
 #include "opsdb/buffer/redis_drain_queue.hpp"
+#include "opsdb/buffer/redis_event_stream.hpp"
 #include "opsdb/buffer/redis_replication_queue.hpp"
-#include "opsdb/buffer/file_journal.hpp"
-#include "opsdb/buffer/journal_replayer.hpp"
 #include "opsdb/buffer/redis_write_buffer.hpp"
 #include "opsdb/core/clock.hpp"
 #include "opsdb/core/uuid.hpp"
@@ -30,19 +32,18 @@
 #include "opsdb/metrics/prometheus_metrics.hpp"
 #include "opsdb/postgres/pg_database.hpp"
 #include "opsdb/postgres/pg_database_probe.hpp"
+#include "opsdb/postgres/pg_program_catalog.hpp"
 #include "opsdb/postgres/pg_read_store.hpp"
 #include "opsdb/postgres/pg_reference_ids.hpp"
-#include "opsdb/postgres/pg_program_catalog.hpp"
-#include "opsdb/postgres/pg_request_ledger.hpp"
-#include "opsdb/postgres/pg_transfer_catalog.hpp"
-#include "opsdb/postgres/pg_source_catalog.hpp"
 #include "opsdb/postgres/pg_replica_progress.hpp"
+#include "opsdb/postgres/pg_request_ledger.hpp"
+#include "opsdb/postgres/pg_source_catalog.hpp"
+#include "opsdb/postgres/pg_transfer_catalog.hpp"
 #include "opsdb/processor/drain_processor.hpp"
 #include "opsdb/processor/lsn_tracker.hpp"
 #include "opsdb/redis/redis_client.hpp"
 #include "opsdb/status/site_monitor.hpp"
 #include "opsdb/tx/reference_check.hpp"
-#include "compute_pool.hpp"
 #include "site_access.hpp"
 
 namespace opsdb {
@@ -138,12 +139,24 @@ std::string lease_identity(const Config& config) {
 }
 
 BufferOptions buffer_options(const Config& config) {
-  BufferOptions o{config.site_name,           lease_identity(config),
-                  config.transaction_status_ttl, config.lsn_tracking_enabled,
-                  config.drain_lease_ttl,      config.idempotency_key_ttl};
+  BufferOptions o{config.site_name,
+                  lease_identity(config),
+                  config.transaction_status_ttl,
+                  config.lsn_tracking_enabled,
+                  config.drain_lease_ttl,
+                  config.idempotency_key_ttl};
   o.min_replicas_ack = config.redis_min_replicas_ack;
   // Well inside the command's own deadline, so the answer arrives rather than a timeout.
   o.replica_ack_timeout = config.redis_command_timeout / 2;
+  o.events_max = config.events_recent_max;
+  return o;
+}
+
+// The connection that follows the events stream: its XREAD waits for new events, so its
+// deadline is that wait plus the usual one.
+redis::RedisOptions event_follower_options(const Config& config) {
+  auto o = redis_options(config);
+  o.command_timeout = RedisEventStream::kBlock + config.redis_command_timeout;
   return o;
 }
 
@@ -174,7 +187,7 @@ LsnTrackerOptions lsn_tracker_options(const Config& config) {
 // not hold up the threads that serve HTTP. Their steps still run one at a time, in order.
 struct SecondarySite {
   SecondarySite(asio::io_context& io, const Config& config, TransactionApplier& main_db,
-                Database& replica, const Clock& clock)
+                Database& replica, const Clock& clock, Scheduler& scheduler)
       : drain_io(1),
         drain_work(asio::make_work_guard(drain_io)),
         drain_scheduler(drain_io),
@@ -183,6 +196,7 @@ struct SecondarySite {
                                   if (on_redis_connected) on_redis_connected();
                                 })),
         drain_redis(drain_io, redis_options(config)),
+        event_redis(io, event_follower_options(config)),
         options(buffer_options(config)),
         journal(JournalOptions{config.journal_path, config.journal_max_bytes}),
         write_buffer(redis, options),
@@ -191,6 +205,9 @@ struct SecondarySite {
         dead_letters(redis, options, clock),
         drain_queue(drain_redis, options, clock),
         replication_queue(drain_redis, options, clock),
+        // A resume replays at most half a client's queue, so the live events behind it fit.
+        hub(&events, std::max<std::size_t>(1, config.ws_queue_messages / 2)),
+        events(redis, event_redis, options, hub, scheduler, clock),
         replica_progress(replica),
         replayer(journal, write_buffer),
         writer(write_buffer, journal),
@@ -205,6 +222,8 @@ struct SecondarySite {
     drain_thread = std::thread([this] { drain_io.run(); });
     redis.start();
     drain_redis.start();
+    event_redis.start();
+    events.start();
     replayer.start();
     processor.start();
     if (lsn_enabled) lsn.start();
@@ -215,6 +234,7 @@ struct SecondarySite {
     replayer.stop();
     processor.stop();
     lsn.stop();
+    events.stop();
     drain_queue.release_lease([this, done = std::move(done)](Result<void> released) {
       if (!released.ok()) {
         spdlog::warn("drain lease not released ({}); it expires by itself",
@@ -222,6 +242,7 @@ struct SecondarySite {
       }
       redis.stop();
       drain_redis.stop();
+      event_redis.stop();
       done();
     });
   }
@@ -243,6 +264,7 @@ struct SecondarySite {
   // delays the reply to a client's write.
   redis::RedisClient redis;
   redis::RedisClient drain_redis;
+  redis::RedisClient event_redis;  // follows the events stream, nothing else
   BufferOptions options;
   FileJournal journal;
   RedisWriteBuffer write_buffer;
@@ -251,6 +273,8 @@ struct SecondarySite {
   RedisDeadLetters dead_letters;
   RedisDrainQueue drain_queue;
   RedisReplicationQueue replication_queue;
+  EventHub hub;
+  RedisEventStream events;
   PgReplicaProgress replica_progress;
   JournalReplayer replayer;
   BufferedWriter writer;
@@ -302,9 +326,14 @@ int serve(const Config& config) {
                            secondary ? config.local_db : config.main_db, 1, queue);
 
   std::unique_ptr<SecondarySite> site;
-  if (secondary) site = std::make_unique<SecondarySite>(io, config, main_db, reads, clock);
+  AsioScheduler scheduler(io);
+  if (secondary) {
+    site = std::make_unique<SecondarySite>(io, config, main_db, reads, clock, scheduler);
+  }
   PgRequestLedger request_ledger(main_db);
-  DirectWriter direct(main_db, request_ledger);
+  // The main site has no events stream: its events are the writes of this process.
+  EventHub main_events(nullptr, 0);
+  DirectWriter direct(main_db, request_ledger, &main_events);
   TransactionBuilder builder(config.site_name, clock,
                              {.max_depth = config.http_json_max_depth,
                               .max_string = config.http_json_max_string,
@@ -357,6 +386,10 @@ int serve(const Config& config) {
   services.programs = &program_catalog;
   services.transfers = &transfer_view;
   services.visibility = &visibility;
+  DocumentBroadcast overview(transfer_overview_document(services), scheduler, clock, {});
+  services.overview = &overview;
+  services.events = site ? &site->hub : &main_events;
+  services.events->on_publish([&overview] { overview.nudge(); });
   if (site) {
     services.buffer = &site->inspector;
     services.dead_letters = &site->dead_letters;
@@ -372,6 +405,8 @@ int serve(const Config& config) {
   options.idle_timeout = config.http_idle_timeout;
   options.body_timeout = config.http_body_timeout;
   options.write_timeout = config.http_write_timeout;
+  options.max_websocket_clients = config.ws_max_clients;
+  options.websocket_ping_interval = config.ws_ping_interval;
   options.on_request = [&metrics](const http::RequestRecord& r) {
     metrics.request_served(r.route, r.method, r.status, r.took);
   };
@@ -379,8 +414,10 @@ int serve(const Config& config) {
   http::Server server(io, options, make_router(services));
   metrics.count_connections([&server] {
     const auto s = server.stats();
-    return ConnectionFigures{s.open_connections, s.accepted_connections, s.refused_connections,
-                             s.header_timeouts,  s.idle_timeouts,        s.body_timeouts};
+    return ConnectionFigures{s.open_connections,       s.accepted_connections,
+                             s.refused_connections,    s.header_timeouts,
+                             s.idle_timeouts,          s.body_timeouts,
+                             s.open_websocket_clients, s.refused_websocket_clients};
   });
   server.start();
   spdlog::info("ops-db-api listening on {}:{} (site {}, {}); main database {}", config.http_address,
@@ -407,6 +444,7 @@ int serve(const Config& config) {
   asio::steady_timer health_timer(io);
   maintain(health_timer, config.health_check_interval, monitor, references);
   access.start();
+  overview.start();
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int signal) {
@@ -415,6 +453,7 @@ int serve(const Config& config) {
     notifier.stopping("stopping: in-flight requests may finish");
     health_timer.cancel();
     access.stop();
+    overview.stop();
     if (site) site->processor.stop();
     server.stop([&] {
       spdlog::info("all connections closed");

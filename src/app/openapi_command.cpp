@@ -108,6 +108,12 @@ class OfflineCatalogs final : public SourceCatalog, public ProgramCatalog, publi
   }
 };
 
+// Nothing scheduled here ever runs: no route of this table serves a request.
+class IdleScheduler final : public Scheduler {
+ public:
+  void after(std::chrono::milliseconds, std::function<void()>) override {}
+};
+
 }  // namespace
 
 std::vector<http::Route> route_contracts(const Config& config, SiteType site) {
@@ -134,6 +140,11 @@ std::vector<http::Route> route_contracts(const Config& config, SiteType site) {
   services.programs = &catalogs;
   services.transfers = &transfers;
   services.visibility = &visibility;
+  EventHub events(nullptr, 0);
+  IdleScheduler idle;
+  DocumentBroadcast overview([](Callback<DocumentBroadcast::Document>) {}, idle, clock, {});
+  services.events = &events;
+  services.overview = &overview;
   if (site == SiteType::secondary) {
     services.buffer = &offline_site;
     services.dead_letters = &offline_site;

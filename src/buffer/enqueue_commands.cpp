@@ -4,6 +4,7 @@
 
 #include "opsdb/buffer/transaction_caches.hpp"
 #include "opsdb/core/timestamp.hpp"
+#include "opsdb/events/transaction_event.hpp"
 #include "opsdb/schema/schema_registry.hpp"
 
 namespace opsdb {
@@ -21,7 +22,14 @@ std::int64_t order_score(const Table& table, const nlohmann::json& row) {
 
 }  // namespace
 
-std::vector<redis::Command> enqueue_commands(const RedisKeys& keys, const Transaction& tx) {
+redis::Command add_event(const RedisKeys& keys, std::size_t events_max, std::string event) {
+  return {"XADD",
+          {keys.events()},
+          {"MAXLEN", "~", std::to_string(events_max), "*", "e", std::move(event)}};
+}
+
+std::vector<redis::Command> enqueue_commands(const RedisKeys& keys, const Transaction& tx,
+                                             std::size_t events_max, std::string_view at) {
   std::vector<redis::Command> cmds;
   cmds.push_back({"LPUSH", {keys.buffer()}, {tx.to_json().dump()}});
   TransactionCaches caches;
@@ -81,16 +89,14 @@ std::vector<redis::Command> enqueue_commands(const RedisKeys& keys, const Transa
       }
     }
   }
-  cmds.push_back({"HSET",
-                  {keys.status(tx.id)},
-                  {"state", "buffered", "attempts", "0", "created_at", tx.created_at, "origin",
-                   tx.origin, "error", "", "cache_keys", caches.to_spec()}});
-  nlohmann::json event = {{"event", "buffered"},
-                          {"transaction_id", tx.id},
-                          {"origin", tx.origin},
-                          {"at", tx.created_at}};
-  // A channel is not a key: it goes with the arguments.
-  cmds.push_back({"PUBLISH", {}, {keys.events(), event.dump()}});
+  auto subject = event_subject(tx);
+  auto event = transaction_event("buffered", tx.id, subject, at.empty() ? tx.created_at : at);
+  cmds.push_back(
+      {"HSET",
+       {keys.status(tx.id)},
+       {"state", "buffered", "attempts", "0", "created_at", tx.created_at, "origin", tx.origin,
+        "error", "", "cache_keys", caches.to_spec(), "subject", std::move(subject)}});
+  cmds.push_back(add_event(keys, events_max, std::move(event)));
   return cmds;
 }
 

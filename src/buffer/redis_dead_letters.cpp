@@ -6,6 +6,7 @@
 #include "opsdb/buffer/enqueue_commands.hpp"
 #include "opsdb/core/json_text.hpp"
 #include "opsdb/core/timestamp.hpp"
+#include "opsdb/events/transaction_event.hpp"
 #include "opsdb/redis/redis_error.hpp"
 
 namespace opsdb {
@@ -23,6 +24,17 @@ FailedTransaction to_failed(const nlohmann::json& entry) {
   f.attempts = entry.value("attempts", 0);
   f.failed_at = entry.value("failed_at", "");
   return f;
+}
+
+// The subject of the events of the transaction a dead-letter entry holds; none when it holds
+// no readable transaction.
+std::string subject_of(const nlohmann::json& entry) {
+  if (!entry.is_object() || !entry.contains("transaction")) return {};
+  try {
+    return event_subject(Transaction::from_json(entry["transaction"]));
+  } catch (const std::exception&) {
+    return {};
+  }
 }
 
 }  // namespace
@@ -98,7 +110,13 @@ void RedisDeadLetters::replay(const std::string& transaction_id, Callback<void> 
                         std::string("the failed transaction cannot be replayed: ") + e.what(), ""});
     }
     // It goes behind everything pending (LPUSH): only the drain touches the tail.
-    take(transaction_id, **entry, enqueue_commands(keys_, tx),
+    const auto now = format_timestamp(clock_.now());
+    std::vector<redis::Command> commands{add_event(
+        keys_, options_.events_max, transaction_event("replayed", tx.id, event_subject(tx), now))};
+    for (auto& command : enqueue_commands(keys_, tx, options_.events_max, now)) {
+      commands.push_back(std::move(command));
+    }
+    take(transaction_id, **entry, std::move(commands),
          [transaction_id, done = std::move(done)](Result<void> r) {
            if (r.ok())
              spdlog::info("failed transaction {} replayed: buffered again", transaction_id);
@@ -120,7 +138,11 @@ void RedisDeadLetters::resolve(const std::string& transaction_id, const std::str
     std::vector<redis::Command> commands{
         {"LPUSH", {keys_.resolved()}, {record.dump()}},
         {"HSET", {status}, {"state", "resolved", "resolution", reason}},
-        {"EXPIRE", {status}, {std::to_string(options_.status_ttl.count())}}};
+        {"EXPIRE", {status}, {std::to_string(options_.status_ttl.count())}},
+        add_event(keys_, options_.events_max,
+                  transaction_event("resolved", transaction_id, subject_of(record["entry"]),
+                                    record["resolved_at"].get<std::string>(),
+                                    ",\"reason\":" + nlohmann::json(reason).dump()))};
     take(transaction_id, **entry, std::move(commands),
          [transaction_id, reason, done = std::move(done)](Result<void> r) {
            if (r.ok()) {

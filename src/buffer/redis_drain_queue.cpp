@@ -10,10 +10,6 @@
 namespace opsdb {
 namespace {
 
-std::string with_cache_groups(std::string_view script) {
-  return embedded_lua("cache_groups") + "\n" + embedded_lua(script);
-}
-
 // Completes `done` with success or the call's Error.
 auto status_of(Callback<void> done) {
   return [done = std::move(done)](redis::Result r) {
@@ -33,9 +29,9 @@ RedisDrainQueue::RedisDrainQueue(redis::RedisClient& redis, const BufferOptions&
       acquire_lease_(redis, embedded_lua("acquire_lease")),
       release_lease_(redis, embedded_lua("release_lease")),
       peek_oldest_(redis, embedded_lua("peek_oldest")),
-      mark_applied_(redis, with_cache_groups("mark_applied")),
+      mark_applied_(redis, with_state_functions("mark_applied")),
       count_failure_(redis, embedded_lua("count_failure")),
-      dead_letter_(redis, with_cache_groups("dead_letter")) {}
+      dead_letter_(redis, with_state_functions("dead_letter")) {}
 
 void RedisDrainQueue::acquire_lease(Callback<bool> done) {
   acquire_lease_.run({keys_.processor_lock()},
@@ -86,14 +82,14 @@ void RedisDrainQueue::run_mark_applied(std::vector<std::string> docs, std::vecto
                                        Lsn lsn, const std::vector<TransactionCaches>& caches,
                                        Callback<void> done) {
   std::vector<std::string> keys{keys_.buffer(), keys_.processor_lock(),
-                                keys_.awaiting_replication()};
+                                keys_.awaiting_replication(), keys_.events()};
   std::vector<std::string> args{options_.lease_identity,
                                 std::to_string(lsn.value()),
                                 lsn.to_string(),
                                 format_timestamp(clock_.now()),
                                 options_.lsn_tracking_enabled ? "1" : "0",
                                 std::to_string(options_.status_ttl.count()),
-                                keys_.events(),
+                                std::to_string(options_.events_max),
                                 std::to_string(docs.size())};
   for (auto& d : docs) args.push_back(std::move(d));
   for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -113,22 +109,27 @@ void RedisDrainQueue::count_failure(const std::string& id, const std::string& er
 
 void RedisDrainQueue::dead_letter(std::string doc, std::string id, std::string error, int attempts,
                                   Callback<void> done) {
+  const auto failed_at = format_timestamp(clock_.now());
   nlohmann::json entry = {{"transaction_id", id},
                           {"transaction", nlohmann::json::parse(doc, nullptr, false)},
                           {"error", error},
                           {"attempts", attempts},
-                          {"failed_at", format_timestamp(clock_.now())}};
+                          {"failed_at", failed_at}};
   if (entry["transaction"].is_discarded()) entry["transaction"] = doc;  // keep even garbage
   TransactionCaches::read(
       redis_, keys_, {id},
       [this, doc = std::move(doc), id, error = std::move(error), attempts, entry = entry.dump(),
-       done = std::move(done)](Result<std::vector<TransactionCaches>> caches) mutable {
+       failed_at, done = std::move(done)](Result<std::vector<TransactionCaches>> caches) mutable {
         if (!caches.ok()) return done(caches.error());
         std::vector<std::string> keys{keys_.buffer(), keys_.processor_lock(), keys_.failed(),
-                                      keys_.failed_by_id()};
-        std::vector<std::string> args{options_.lease_identity,  std::move(doc),
-                                      std::move(entry),         error,
-                                      std::to_string(attempts), keys_.events()};
+                                      keys_.failed_by_id(), keys_.events()};
+        std::vector<std::string> args{options_.lease_identity,
+                                      std::move(doc),
+                                      std::move(entry),
+                                      error,
+                                      std::to_string(attempts),
+                                      std::to_string(options_.events_max),
+                                      failed_at};
         caches->front().append_group(keys_.status(id), id, keys, args);
         dead_letter_.run(std::move(keys), std::move(args), status_of(std::move(done)));
       });

@@ -13,8 +13,7 @@ RedisReplicationQueue::RedisReplicationQueue(redis::RedisClient& redis,
       options_(options),
       clock_(clock),
       keys_(options.site_name),
-      mark_replicated_(redis,
-                       embedded_lua("cache_groups") + "\n" + embedded_lua("mark_replicated")) {}
+      mark_replicated_(redis, with_state_functions("mark_replicated")) {}
 
 void RedisReplicationQueue::oldest(Callback<std::optional<AwaitingReplication>> done) {
   redis_.command({"ZRANGE", keys_.awaiting_replication(), "0", "0", "WITHSCORES"},
@@ -67,9 +66,9 @@ void RedisReplicationQueue::mark_replicated(std::vector<std::string> ids, Callba
 void RedisReplicationQueue::run_mark_replicated(const std::vector<std::string>& ids,
                                                 const std::vector<TransactionCaches>& caches,
                                                 Callback<void> done) {
-  std::vector<std::string> keys{keys_.awaiting_replication()};
+  std::vector<std::string> keys{keys_.awaiting_replication(), keys_.events()};
   std::vector<std::string> args{std::to_string(options_.status_ttl.count()),
-                                format_timestamp(clock_.now()), keys_.events(),
+                                format_timestamp(clock_.now()), std::to_string(options_.events_max),
                                 std::to_string(ids.size())};
   for (std::size_t i = 0; i < ids.size(); ++i) {
     caches[i].overlays_only().append_group(keys_.status(ids[i]), ids[i], keys, args);

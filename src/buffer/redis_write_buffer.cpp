@@ -15,6 +15,7 @@ RedisWriteBuffer::RedisWriteBuffer(redis::RedisClient& redis, const BufferOption
       idempotency_ttl_(options.idempotency_ttl),
       min_replicas_ack_(options.min_replicas_ack),
       replica_ack_timeout_(options.replica_ack_timeout),
+      events_max_(options.events_max),
       enqueue_once_(redis, embedded_lua("enqueue_once")) {}
 
 Error RedisWriteBuffer::not_taken(const redis::Result& result) {
@@ -28,7 +29,8 @@ Error RedisWriteBuffer::not_taken(const redis::Result& result) {
 
 void RedisWriteBuffer::enqueue(const Transaction& tx, Callback<void> done) {
   std::vector<std::vector<std::string>> words;
-  for (auto& command : enqueue_commands(keys_, tx)) words.push_back(std::move(command).words());
+  for (auto& command : enqueue_commands(keys_, tx, events_max_))
+    words.push_back(std::move(command).words());
   redis_.transaction(std::move(words), [this, done = std::move(done)](redis::Result r) {
     if (!r.ok()) return done(not_taken(r));
     await_replicas([done](std::optional<Error> unconfirmed) {
@@ -82,7 +84,7 @@ void RedisWriteBuffer::enqueue_guarded(const Transaction& tx, std::string guard,
                                        Callback<std::optional<std::string>> done) {
   std::vector<std::string> keys{std::move(guard)};
   std::vector<std::string> args{request_hash, std::to_string(idempotency_ttl_.count())};
-  auto commands = enqueue_commands(keys_, tx);
+  auto commands = enqueue_commands(keys_, tx, events_max_);
   args.push_back(std::to_string(commands.size()));
   for (auto& command : commands) {
     args.push_back(std::move(command.name));
@@ -91,16 +93,18 @@ void RedisWriteBuffer::enqueue_guarded(const Transaction& tx, std::string guard,
     for (auto& key : command.keys) keys.push_back(std::move(key));
     for (auto& arg : command.args) args.push_back(std::move(arg));
   }
-  enqueue_once_.run(std::move(keys), std::move(args), [this, done = std::move(done)](redis::Result r) {
-    if (!r.ok()) return done(not_taken(r));
-    std::optional<std::string> recorded;
-    if (r.reply.type == redis::Reply::Type::string) recorded = r.reply.str;
-    // Also when nothing was buffered now: the one buffered before may not be on the replicas yet.
-    await_replicas([done, recorded = std::move(recorded)](std::optional<Error> unconfirmed) {
-      if (unconfirmed) return done(std::move(*unconfirmed));
-      done(recorded);
-    });
-  });
+  enqueue_once_.run(
+      std::move(keys), std::move(args), [this, done = std::move(done)](redis::Result r) {
+        if (!r.ok()) return done(not_taken(r));
+        std::optional<std::string> recorded;
+        if (r.reply.type == redis::Reply::Type::string) recorded = r.reply.str;
+        // Also when nothing was buffered now: the one buffered before may not be on the replicas
+        // yet.
+        await_replicas([done, recorded = std::move(recorded)](std::optional<Error> unconfirmed) {
+          if (unconfirmed) return done(std::move(*unconfirmed));
+          done(recorded);
+        });
+      });
 }
 
 }  // namespace opsdb

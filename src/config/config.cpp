@@ -264,6 +264,11 @@ Config read_config(const Source& source) {
   r.seconds("HTTP_IDLE_TIMEOUT", c.http_idle_timeout, 0.001, 86400);
   r.seconds("HTTP_BODY_TIMEOUT", c.http_body_timeout, 0.001, 3600);
   r.seconds("HTTP_WRITE_TIMEOUT", c.http_write_timeout, 0.001, 3600);
+  r.integer("WS_MAX_CLIENTS", c.ws_max_clients, 1, 1'000'000);
+  r.seconds("WS_PING_INTERVAL", c.ws_ping_interval, 0.1, 3600);
+  r.integer("WS_QUEUE_MESSAGES", c.ws_queue_messages, 1, 1'000'000);
+  r.integer("WS_QUEUE_BYTES", c.ws_queue_bytes, 1024, 1LL << 30);
+  r.integer("EVENTS_RECENT_MAX", c.events_recent_max, 1, 10'000'000);
   r.string("DOCS_ASSETS_DIR", c.docs_assets_dir);
   // A buffered transaction document wraps a body in three more levels, and the drain reads
   // documents of at most 128 (Transaction::parse): a deeper body would be accepted, then

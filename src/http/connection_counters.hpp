@@ -13,6 +13,7 @@ struct ConnectionCounters {
   std::atomic<std::uint64_t> header_timeouts{0};
   std::atomic<std::uint64_t> idle_timeouts{0};
   std::atomic<std::uint64_t> body_timeouts{0};
+  std::atomic<std::uint64_t> refused_websockets{0};
 };
 
 }  // namespace opsdb::http

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "opsdb/core/error.hpp"
+#include "opsdb/core/message_feed.hpp"
 #include "opsdb/core/uuid.hpp"
 #include "request_parse.hpp"
 
@@ -132,18 +133,33 @@ Response malformed_request(std::string_view reason) {
       ApiError(ErrorKind::bad_request, "malformed HTTP request", {{"reason", reason}}));
 }
 
+Response too_many_websocket_clients(std::size_t limit) {
+  // ErrorKind has no 429; the body keeps the usual error document.
+  auto response =
+      error_response(ApiError(ErrorKind::unavailable, "too many WebSocket clients; try again later",
+                              {{"limit", limit}}, "too_many_requests"));
+  response.status = 429;
+  response.headers.emplace_back("Retry-After", "5");
+  return response;
+}
+
+Response shutting_down() {
+  return error_response(ApiError(ErrorKind::unavailable, "the server is shutting down"));
+}
+
 }  // namespace
 
 HttpSession::HttpSession(tcp::socket socket, const ServerOptions& options,
                          std::shared_ptr<const Router> router,
                          std::shared_ptr<ConnectionCounters> counters,
-                         std::function<void()> on_closed)
+                         std::function<void()> on_closed, UpgradeHandler upgrade)
     : stream_(std::move(socket)),
       executor_(stream_.get_executor()),
       options_(options),
       router_(std::move(router)),
       counters_(std::move(counters)),
       on_closed_(std::move(on_closed)),
+      upgrade_(std::move(upgrade)),
       remote_(remote_address(stream_.socket())),
       buffer_(options.header_limit + kReadAhead) {}
 
@@ -336,10 +352,13 @@ void HttpSession::handle_request(BeastRequest&& beast_request) {
     if (!inserted) it->second.append(", ").append(field.value());
   }
   request.body = std::move(beast_request.body());
+  upgrade_request_.reset();
+  if (is_websocket_upgrade(request)) upgrade_request_.emplace(beast_request.base());
 
   Respond respond = make_respond();
   try {
-    const Route* route = router_->dispatch(std::move(request), RequestContext{request_id_, remote_, {}}, respond);
+    const Route* route =
+        router_->dispatch(std::move(request), RequestContext{request_id_, remote_, {}}, respond);
     if (route != nullptr) route_ = route->pattern;
   } catch (const std::exception& error) {
     // The router already turns handler exceptions into responses; this is the router failing.
@@ -367,9 +386,50 @@ void HttpSession::on_response(Response response) {
   if (state_ != State::handling) {
     spdlog::debug("response {} to {} {} from {} dropped: connection already closed",
                   response.status, method_, log_path_, remote_);
+    if (response.feed) response.feed->end();
+    return;
+  }
+  if (response.feed) {
+    upgrade(std::move(response.feed));
     return;
   }
   write(std::move(response), keep_alive_ && !stopping_, false);
+}
+
+void HttpSession::upgrade(std::shared_ptr<MessageFeed> feed) {
+  if (!upgrade_request_) {
+    // The router lets only upgrade requests reach a WebSocket route: this handler is wrong.
+    spdlog::error("{} {} accepted a WebSocket for a request that asked for none", method_,
+                  log_path_);
+    feed->end();
+    write(error_response(ApiError(ErrorKind::internal, "internal error")), false, false);
+    return;
+  }
+  std::shared_ptr<WebSocketSession> websocket;
+  const WebSocketFactory make = [&](std::function<void()> on_closed) {
+    websocket = std::make_shared<WebSocketSession>(
+        stream_.release_socket(), feed, options_,
+        WebSocketSession::Peer{remote_, log_path_, request_id_}, std::move(on_closed));
+    return std::shared_ptr<Connection>(websocket);
+  };
+  const auto outcome = stopping_ ? UpgradeOutcome::stopping : upgrade_(make);
+  if (outcome == UpgradeOutcome::full) {
+    feed->end();
+    ++counters_->refused_websockets;
+    write(too_many_websocket_clients(options_.max_websocket_clients), keep_alive_ && !stopping_,
+          false);
+    return;
+  }
+  if (outcome == UpgradeOutcome::stopping) {
+    feed->end();
+    write(shutting_down(), false, false);
+    return;
+  }
+  log_request(101);
+  // The socket and the server's record of it are the WebSocket session's now.
+  state_ = State::closed;
+  on_closed_ = nullptr;
+  websocket->run(std::move(*upgrade_request_));
 }
 
 void HttpSession::reply_error(Response response) {

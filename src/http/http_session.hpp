@@ -14,11 +14,24 @@
 #include <optional>
 #include <string>
 
+#include "connection.hpp"
 #include "connection_counters.hpp"
 #include "opsdb/http/router.hpp"
 #include "opsdb/http/server.hpp"
+#include "websocket_session.hpp"
 
 namespace opsdb::http {
+
+/// What the server made of an upgrade a WebSocket route accepted.
+enum class UpgradeOutcome { upgraded, full, stopping };
+
+/// Builds the session that takes a connection over, given what it must call when it ends.
+using WebSocketFactory =
+    std::function<std::shared_ptr<Connection>(std::function<void()> on_closed)>;
+
+/// The server's side of an upgrade: admits one more WebSocket client (or says why not) and,
+/// only then, builds its session with `make` and tracks it in place of the HTTP session.
+using UpgradeHandler = std::function<UpgradeOutcome(const WebSocketFactory& make)>;
 
 /// One HTTP/1.1 connection: reads requests one at a time with a fresh size-limited parser,
 /// dispatches each through the router and writes the response, keeping the connection alive
@@ -29,14 +42,18 @@ namespace opsdb::http {
 /// after which the header must be complete `header_timeout` after its first byte; the body must
 /// follow within `body_timeout`, a response be written within `write_timeout`. Pipelined requests
 /// are parsed only once the one before is answered; the read buffer is bounded too.
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+///
+/// A response that carries a feed accepts a WebSocket upgrade: the socket and the upgrade
+/// request go to a WebSocketSession through `upgrade`, and this session ends without calling
+/// `on_closed` (the WebSocket session reports its own end).
+class HttpSession : public Connection, public std::enable_shared_from_this<HttpSession> {
  public:
   /// `socket` must be bound to a strand. `on_closed` runs once, when the connection is closed
-  /// (or at the latest when the session is destroyed).
+  /// (or at the latest when the session is destroyed), unless it became a WebSocket.
   HttpSession(boost::asio::ip::tcp::socket socket, const ServerOptions& options,
               std::shared_ptr<const Router> router, std::shared_ptr<ConnectionCounters> counters,
-              std::function<void()> on_closed);
-  ~HttpSession();
+              std::function<void()> on_closed, UpgradeHandler upgrade);
+  ~HttpSession() override;
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
 
@@ -45,10 +62,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   /// Graceful stop, from any thread: an idle connection is closed at once; a request in flight
   /// gets its response (with `Connection: close`) and then the connection is closed.
-  void stop();
+  void stop() override;
 
   /// Closes the connection now, from any thread, whatever it is doing.
-  void abort();
+  void abort() override;
 
  private:
   enum class State { starting, waiting, reading, handling, writing, lingering, closed };
@@ -67,6 +84,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void handle_request(BeastRequest&& beast_request);
   Respond make_respond();
   void on_response(Response response);
+  void upgrade(std::shared_ptr<MessageFeed> feed);
   void reply_error(Response response);
   void write(Response response, bool keep_alive, bool linger);
   void on_write(boost::system::error_code ec, bool keep_alive, bool linger);
@@ -83,11 +101,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   const std::shared_ptr<const Router> router_;
   const std::shared_ptr<ConnectionCounters> counters_;
   std::function<void()> on_closed_;
+  const UpgradeHandler upgrade_;
   const std::string remote_;  // peer address, for log lines
 
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::optional<BeastResponse> response_;  // alive while it is being written
+  // The header of a request that asks for a WebSocket, kept for the handshake's answer.
+  std::optional<WebSocketSession::UpgradeRequest> upgrade_request_;
   std::array<char, 4096> drain_buffer_{};
 
   State state_ = State::starting;

@@ -2,12 +2,18 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cctype>
+#include <optional>
 #include <set>
+#include <string_view>
 
 #include "opsdb/core/error.hpp"
 
 namespace opsdb::http {
 namespace {
+
+// The query parameter that carries a WebSocket client's bearer token.
+constexpr std::string_view kTokenParameter = "token";
 
 std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> segments;
@@ -63,7 +69,101 @@ std::string bearer_challenge(const ApiError& error) {
   return challenge;
 }
 
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Whether a comma-separated header value such as `keep-alive, Upgrade` holds `token`.
+bool lists_token(std::string_view list, std::string_view token) {
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    auto item = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (iequals(item, token)) return true;
+  }
+  return false;
+}
+
+Response upgrade_required(const std::string& path) {
+  // ErrorKind has no 426; the body keeps the usual error document.
+  auto response = error_response(ApiError(
+      ErrorKind::bad_request, path + " is a WebSocket endpoint: connect with Upgrade: websocket",
+      nullptr, "upgrade_required"));
+  response.status = 426;
+  response.headers.emplace_back("Upgrade", "websocket");
+  return response;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The name of a raw `name=value` pair of a query, percent-decoded as the query map's keys are.
+std::string decoded_name(std::string_view pair) {
+  const auto raw = pair.substr(0, pair.find('='));
+  std::string name;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '+') {
+      name.push_back(' ');
+    } else if (raw[i] == '%' && i + 2 < raw.size() && hex_value(raw[i + 1]) >= 0 &&
+               hex_value(raw[i + 2]) >= 0) {
+      name.push_back(static_cast<char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2])));
+      i += 2;
+    } else {
+      name.push_back(raw[i]);
+    }
+  }
+  return name;
+}
+
+// The request target without the pairs naming `parameter`.
+std::string target_without(std::string_view target, std::string_view parameter) {
+  const auto question = target.find('?');
+  if (question == std::string_view::npos) return std::string(target);
+  std::string kept(target.substr(0, question));
+  auto query = target.substr(question + 1);
+  char separator = '?';
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.empty() || decoded_name(pair) == parameter) continue;
+    kept.push_back(separator);
+    kept.append(pair);
+    separator = '&';
+  }
+  return kept;
+}
+
+// Takes the bearer token of a WebSocket client out of the request: it is a credential, and no
+// handler, log line or error message may see it.
+std::optional<std::string> take_query_token(Request& request) {
+  const auto it = request.query.find(std::string(kTokenParameter));
+  if (it == request.query.end()) return std::nullopt;
+  auto token = std::move(it->second);
+  request.query.erase(it);
+  request.target = target_without(request.target, kTokenParameter);
+  return token;
+}
+
 }  // namespace
+
+bool is_websocket_upgrade(const Request& request) {
+  return lists_token(request.header("upgrade"), "websocket") &&
+         lists_token(request.header("connection"), "upgrade");
+}
 
 Router::Router(std::shared_ptr<Authenticator> authenticator)
     : authenticator_(std::move(authenticator)) {}
@@ -115,6 +215,14 @@ const Route* Router::dispatch(Request request, RequestContext context, Respond r
     respond(std::move(response));
     return nullptr;
   }
+  std::optional<std::string> query_token;
+  if (best->websocket) {
+    if (!is_websocket_upgrade(request)) {
+      respond(upgrade_required(request.path));
+      return best;
+    }
+    query_token = take_query_token(request);
+  }
   // One allocation keeps the request alive while credentials are looked up off this thread.
   auto shared = std::make_shared<const Request>(std::move(request));
   if (best->role == Role::open) {
@@ -129,7 +237,9 @@ const Route* Router::dispatch(Request request, RequestContext context, Respond r
     return best;
   }
   const auto header = shared->headers.find("authorization");
-  const std::string authorization = header == shared->headers.end() ? "" : header->second;
+  std::string authorization = header == shared->headers.end() ? "" : header->second;
+  // Browsers cannot set headers on a WebSocket; a header, when sent, still wins.
+  if (header == shared->headers.end() && query_token) authorization = "Bearer " + *query_token;
   if (auto admission = authenticator_->check(authorization, context.remote_address)) {
     admit(*best, std::move(shared), std::move(context), std::move(best_params), std::move(respond),
           std::move(*admission));

@@ -69,9 +69,14 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       if (stopping) return;
       if (sessions.size() >= options.max_connections) return refuse(std::move(socket));
       const auto id = next_id++;
+      std::weak_ptr<Impl> weak = shared_from_this();
       session = std::make_shared<HttpSession>(
           std::move(socket), options, router, counters,
-          [self = shared_from_this(), id] { self->on_session_closed(id); });
+          [self = shared_from_this(), id] { self->on_session_closed(id); },
+          [weak, id](const WebSocketFactory& make) {
+            auto self = weak.lock();
+            return self ? self->upgrade(id, make) : UpgradeOutcome::stopping;
+          });
       sessions.emplace(id, session);
     }
     ++counters->accepted;
@@ -98,17 +103,48 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     })->run();
   }
 
+  // Called on the connection's strand, by the HTTP session `id` whose upgrade request a route
+  // accepted. The WebSocket session replaces it in `sessions` and keeps counting as a connection.
+  UpgradeOutcome upgrade(std::uint64_t id, const WebSocketFactory& make) {
+    std::lock_guard lock(mutex);
+    if (stopping) return UpgradeOutcome::stopping;
+    if (websocket_clients >= options.max_websocket_clients) {
+      if (!websocket_refusal_logged) {
+        spdlog::warn("HTTP server: {} WebSocket clients (WS_MAX_CLIENTS); refusing new ones",
+                     websocket_clients);
+        websocket_refusal_logged = true;
+      }
+      return UpgradeOutcome::full;
+    }
+    ++websocket_clients;
+    sessions[id] = make([self = shared_from_this(), id] { self->on_websocket_closed(id); });
+    return UpgradeOutcome::upgraded;
+  }
+
+  void on_websocket_closed(std::uint64_t id) {
+    {
+      std::lock_guard lock(mutex);
+      --websocket_clients;
+      if (websocket_clients <= options.max_websocket_clients * 9 / 10) {
+        websocket_refusal_logged = false;
+      }
+    }
+    on_session_closed(id);
+  }
+
   ServerStats stats() {
     ServerStats result;
     {
       std::lock_guard lock(mutex);
       result.open_connections = sessions.size();
+      result.open_websocket_clients = websocket_clients;
     }
     result.accepted_connections = counters->accepted;
     result.refused_connections = counters->refused;
     result.header_timeouts = counters->header_timeouts;
     result.idle_timeouts = counters->idle_timeouts;
     result.body_timeouts = counters->body_timeouts;
+    result.refused_websocket_clients = counters->refused_websockets;
     return result;
   }
 
@@ -121,7 +157,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   }
 
   void stop(std::function<void()> callback) {
-    std::vector<std::shared_ptr<HttpSession>> live;
+    std::vector<std::shared_ptr<Connection>> live;
     {
       std::lock_guard lock(mutex);
       if (stopping) {
@@ -153,7 +189,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   }
 
   void abort_remaining() {
-    std::vector<std::shared_ptr<HttpSession>> live;
+    std::vector<std::shared_ptr<Connection>> live;
     {
       std::lock_guard lock(mutex);
       live = live_sessions();
@@ -166,8 +202,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   }
 
   // Requires `mutex`.
-  std::vector<std::shared_ptr<HttpSession>> live_sessions() const {
-    std::vector<std::shared_ptr<HttpSession>> live;
+  std::vector<std::shared_ptr<Connection>> live_sessions() const {
+    std::vector<std::shared_ptr<Connection>> live;
     for (const auto& [id, weak] : sessions) {
       if (auto session = weak.lock()) live.push_back(std::move(session));
     }
@@ -195,10 +231,13 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::shared_ptr<Listener> listener;
 
   std::mutex mutex;  // guards everything below
-  std::unordered_map<std::uint64_t, std::weak_ptr<HttpSession>> sessions;
+  // HTTP sessions, and the WebSocket sessions some of them became (under the same id).
+  std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> sessions;
   std::uint64_t next_id = 0;
   std::size_t pending_refusals = 0;
-  bool refusal_logged = false;  // once per episode of being full
+  std::size_t websocket_clients = 0;
+  bool refusal_logged = false;            // once per episode of being full
+  bool websocket_refusal_logged = false;  // the same for WebSocket clients
   bool stopping = false;
   bool finished = false;
   std::function<void()> on_stopped;

@@ -251,6 +251,11 @@ struct PrometheusMetrics::Impl {
                 static_cast<double>(c.body_timeouts));
     out.counter("opsdb_http_idle_timeouts_total", "Idle keep-alive connections closed",
                 static_cast<double>(c.idle_timeouts));
+    out.gauge("opsdb_websocket_clients", "WebSocket clients connected now",
+              static_cast<double>(c.websocket_clients));
+    out.counter("opsdb_websocket_clients_refused_total",
+                "WebSocket upgrades refused over WS_MAX_CLIENTS",
+                static_cast<double>(c.websocket_clients_refused));
   }
 
   const MetricsOptions options;

@@ -11,89 +11,18 @@
 //
 // Usage: node docs_pages.mjs --server BINARY --web WEB_DIR --out SCREENSHOT_DIR
 // Exit code 0 when every check passes. Every wait is bounded (30 s), and so is the whole run.
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 
-const kWaitMs = 30_000;
+import {
+  check, closeBrowser, kWaitMs, launchBrowser, loadPuppeteer, openGuardedPage, parseArgs, rawGet,
+  run, startServer,
+} from './support.mjs';
+
 const kWholeRunMs = 110_000;
-const kChromium = process.env.CHROMIUM || '/usr/bin/chromium';
 
-function args() {
-  const out = {};
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i += 2) out[argv[i].replace(/^--/, '')] = argv[i + 1];
-  for (const key of ['server', 'web', 'out']) {
-    if (!out[key]) throw new Error(`missing --${key}`);
-  }
-  return out;
-}
-
-const options = args();
-// puppeteer-core is one of web/'s packages (web/package-lock.json), not this directory's.
-const puppeteer = createRequire(path.join(options.web, 'package.json'))('puppeteer-core');
-
-const failures = [];
-function check(ok, what) {
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
-  if (!ok) failures.push(what);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-// GET of a raw request target: dot segments are sent as they are, nothing normalises them.
-function rawGet(port, target) {
-  return new Promise((resolve, reject) => {
-    const request = http.get({ host: '127.0.0.1', port, path: target, timeout: 5_000 }, (res) => {
-      let body = '';
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
-    });
-    request.on('timeout', () => request.destroy(new Error(`GET ${target} timed out`)));
-    request.on('error', reject);
-  });
-}
-
-async function waitForHealth(port, server) {
-  const deadline = Date.now() + kWaitMs;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`the server exited with ${server.exitCode}`);
-    try {
-      const r = await rawGet(port, '/health');
-      if (r.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the server did not answer /health with 200 within 30 s');
-}
-
-// The server's environment: the stack's addresses from ours (`scripts/stack.sh env`), as the
-// C++ integration tests pass them on, and a site of its own on a free port.
-function serverEnvironment(port, tmp) {
-  const env = {};
-  const kept = ['MAIN_DB_', 'LOCAL_DB_', 'REDIS_', 'SITE_NAME', 'PATH', 'HOME', 'ASAN_OPTIONS',
-                'UBSAN_OPTIONS', 'LSAN_OPTIONS', 'TSAN_OPTIONS'];
-  for (const [key, value] of Object.entries(process.env)) {
-    if (kept.some((prefix) => key.startsWith(prefix))) env[key] = value;
-  }
-  return { ...env, SITE_TYPE: 'secondary', HTTP_ADDRESS: '127.0.0.1', HTTP_PORT: String(port),
-           JOURNAL_PATH: path.join(tmp, 'ops-db-api.journal'), LOG_LEVEL: 'info' };
-}
+const options = parseArgs(['server', 'web', 'out']);
+const puppeteer = loadPuppeteer(options.web);
 
 // Every response of the documentation routes carries the policy.
 async function checkHeadersAndAllowList(port) {
@@ -111,31 +40,6 @@ async function checkHeadersAndAllowList(port) {
     const r = await rawGet(port, target);
     check(r.status === 404 && !r.body.includes('root:'), `GET ${target}: ${r.status}, not served`);
   }
-}
-
-// A page whose requests may go to the server only; everything else is aborted and recorded.
-async function openGuardedPage(browser, origin, blocked, problems) {
-  const page = await browser.newPage();
-  page.setDefaultTimeout(kWaitMs);
-  await page.setViewport({ width: 1280, height: 900 });
-  await page.setRequestInterception(true);
-  page.on('request', (request) => {
-    const url = request.url();
-    if (url.startsWith(`${origin}/`) || url.startsWith('data:') || url.startsWith('blob:')) {
-      request.continue();
-    } else {
-      blocked.push(url);
-      request.abort('blockedbyclient');
-    }
-  });
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('response', (response) => {
-    if (response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
-  });
-  return page;
 }
 
 // The operation paths a page shows, as the check below compares them: without the zero-width
@@ -216,88 +120,24 @@ async function checkRedoc(browser, origin, blocked, problems) {
 
 async function main() {
   fs.mkdirSync(options.out, { recursive: true });
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ops-db-api-browser-'));
-  const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
-  const env = serverEnvironment(port, tmp);
-
-  // The schema the server reads and writes; idempotent.
-  const migrate = spawnSync(options.server, ['migrate'], { env, cwd: '/', timeout: kWaitMs,
-                                                          encoding: 'utf8' });
-  if (migrate.status !== 0) throw new Error(`migrate failed: ${migrate.stderr}`);
-
-  const log = fs.openSync(path.join(tmp, 'server.log'), 'w');
-  // Outside the source tree, so no developer's .env is read; DOCS_ASSETS_DIR unset, so the
-  // server finds its pages beside its binary, as a developer's and an installed one does.
-  const server = spawn(options.server, ['serve'], { env, cwd: '/', stdio: ['ignore', log, log] });
+  const site = await startServer(options.server);
   let browser;
-  const stopAll = () => {
-    if (server.exitCode === null) server.kill('SIGKILL');
-  };
-  process.on('exit', stopAll);
-  const wholeRun = setTimeout(() => {
-    console.log(`FAIL the whole run took more than ${kWholeRunMs / 1000} s`);
-    stopAll();
-    if (browser) browser.process()?.kill('SIGKILL');
-    process.exit(1);
-  }, kWholeRunMs);
   try {
-    await waitForHealth(port, server);
-    await checkHeadersAndAllowList(port);
-
-    browser = await puppeteer.launch({
-      executablePath: kChromium,
-      headless: true,
-      timeout: kWaitMs,
-      protocolTimeout: kWaitMs,
-      args: [
-        ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
-        // Anything interception let through to another host would meet a proxy that answers
-        // nothing (port 9, discard); only the server is reached directly.
-        '--proxy-server=127.0.0.1:9',
-        '--proxy-bypass-list=127.0.0.1',
-        '--disable-dev-shm-usage',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    await checkHeadersAndAllowList(site.port);
+    browser = await launchBrowser(puppeteer);
     const blocked = [];
     const problems = [];
-    await checkSwaggerUi(browser, origin, blocked, problems);
-    await checkRedoc(browser, origin, blocked, problems);
+    await checkSwaggerUi(browser, site.origin, blocked, problems);
+    await checkRedoc(browser, site.origin, blocked, problems);
     for (const url of blocked) console.log(`     blocked: ${url}`);
     check(blocked.length === 0, `no request left the server (${blocked.length} blocked)`);
     // What the policy stopped inside the browser (ReDoc's hosted logo, for one) never became a
     // request: reported, not a failure; that is what the policy is for.
     for (const problem of problems) console.log(`     seen: ${problem}`);
   } finally {
-    clearTimeout(wholeRun);
-    if (browser) await browser.close().catch(() => browser.process()?.kill('SIGKILL'));
-    if (server.exitCode === null) {
-      server.kill('SIGTERM');
-      const exited = await Promise.race([
-        new Promise((resolve) => server.once('exit', () => resolve(true))),
-        new Promise((resolve) => setTimeout(() => resolve(false), kWaitMs)),
-      ]);
-      if (!exited) server.kill('SIGKILL');
-    }
-    const text = fs.readFileSync(path.join(tmp, 'server.log'), 'utf8');
-    if (failures.length || /Sanitizer:|: runtime error: /.test(text)) {
-      console.log(`--- server log\n${text}`);
-    }
-    check(!/Sanitizer:|: runtime error: /.test(text), 'no sanitizer report in the server log');
-    fs.rmSync(tmp, { recursive: true, force: true });
+    await closeBrowser(browser);
+    await site.stop();
   }
 }
 
-main()
-  .catch((error) => {
-    console.log(`FAIL ${error.stack || error}`);
-    failures.push(String(error));
-  })
-  .finally(() => {
-    console.log(failures.length ? `${failures.length} check(s) failed` : 'all checks passed');
-    process.exit(failures.length ? 1 : 0);
-  });
+run(main, kWholeRunMs);

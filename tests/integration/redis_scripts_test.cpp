@@ -11,14 +11,17 @@
 
 #include "opsdb/buffer/redis_dead_letters.hpp"
 #include "opsdb/buffer/redis_drain_queue.hpp"
+#include "opsdb/buffer/redis_event_stream.hpp"
 #include "opsdb/buffer/redis_keys.hpp"
 #include "opsdb/buffer/redis_replication_queue.hpp"
 #include "opsdb/buffer/redis_write_buffer.hpp"
 #include "opsdb/core/uuid.hpp"
+#include "opsdb/events/event.hpp"
 #include "opsdb/redis/redis_client.hpp"
 #include "opsdb/tx/transaction_builder.hpp"
 #include "support/redis_probe.hpp"
 #include "support/stack.hpp"
+#include "support/step_scheduler.hpp"
 
 namespace opsdb::test {
 namespace {
@@ -93,6 +96,7 @@ class RedisScriptsTest : public ::testing::Test {
   std::thread thread_;
   RedisProbe probe_;
   SystemClock clock_;
+  ManualClock manual_clock_;
   TransactionBuilder builder_{"observatory", clock_};
   const BufferOptions options_ = buffer_options();
   RedisKeys keys_{options_.site_name};
@@ -203,6 +207,100 @@ TEST_F(RedisScriptsTest, ADeadLetterIsReplayedOnceEvenAfterRedisForgotTheScripts
     EXPECT_EQ(again.error().fault, Fault::not_found);
     EXPECT_EQ(probe_.llen(keys_.buffer()), 1) << "replayed once only";
   }
+}
+
+// Every state change leaves its event in the stream, in order and in one format, whether the
+// C++ side (enqueue, replay, resolve) or a script (applied, replicated, failed) wrote it.
+TEST_F(RedisScriptsTest, EveryStateChangeAddsItsEventToTheStream) {
+  auto held = await<bool>([&](auto done) { drain_.acquire_lease(done); });
+  ASSERT_TRUE(held.ok() && *held);
+  auto tx = enqueue();
+  ASSERT_TRUE(await<void>([&](auto done) {
+                drain_.mark_applied(peek(1), {tx.id}, Lsn(0x1'0000'0010), done);
+              }).ok());
+  ASSERT_TRUE(await<void>([&](auto done) { replication_.mark_replicated({tx.id}, done); }).ok());
+  auto bad = enqueue();
+  ASSERT_TRUE(await<void>([&](auto done) {
+                drain_.dead_letter(peek(1).at(0), bad.id, "rejected: \"quoted\"", 3, done);
+              }).ok());
+  ASSERT_TRUE(await<void>([&](auto done) { dead_letters_.replay(bad.id, done); }).ok());
+  ASSERT_TRUE(await<void>([&](auto done) {
+                drain_.dead_letter(peek(1).at(0), bad.id, "rejected again", 3, done);
+              }).ok());
+  ASSERT_TRUE(
+      await<void>([&](auto done) { dead_letters_.resolve(bad.id, "duplicate", done); }).ok());
+
+  auto entries = probe_.command({"XRANGE", keys_.events(), "-", "+"});
+  std::vector<std::pair<std::string, std::string>> seen;  // kind, transaction
+  std::optional<EventId> previous;
+  for (const auto& entry : entries.elements) {
+    auto id = EventId::parse(entry.elements.at(0).str);
+    ASSERT_TRUE(id);
+    if (previous) EXPECT_LT(*previous, *id);
+    previous = id;
+    auto event = Event::parse(*id, entry.elements.at(1).elements.at(1).str);
+    ASSERT_TRUE(event) << entry.elements.at(1).elements.at(1).str;
+    seen.emplace_back(event->kind, event->transaction_id);
+    // The subject the enqueue wrote comes with every event of the transaction.
+    EXPECT_EQ(event->table, "executed_obs_unit") << *event->message;
+    EXPECT_FALSE(event->record_ids.empty()) << *event->message;
+    auto message = nlohmann::json::parse(*event->message);
+    EXPECT_EQ(message.value("origin", ""), "POST /executed_obs_units/start");
+    if (event->kind == "applied") {
+      EXPECT_EQ(message["lsn"], "1/10");
+    } else if (event->kind == "failed") {
+      EXPECT_TRUE(message["error"].is_string()) << *event->message;
+    } else if (event->kind == "resolved") {
+      EXPECT_EQ(message["reason"], "duplicate");
+    }
+  }
+  EXPECT_EQ(seen, (std::vector<std::pair<std::string, std::string>>{{"buffered", tx.id},
+                                                                    {"applied", tx.id},
+                                                                    {"replicated", tx.id},
+                                                                    {"buffered", bad.id},
+                                                                    {"failed", bad.id},
+                                                                    {"replayed", bad.id},
+                                                                    {"buffered", bad.id},
+                                                                    {"failed", bad.id},
+                                                                    {"resolved", bad.id}}));
+}
+
+// What a resuming subscriber is given: the events after its position, and whether some of them
+// are gone already (trimmed) or more follow than it may be sent.
+TEST_F(RedisScriptsTest, RecentEventsAreReadFromAPositionAndSayWhenSomeAreGone) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 300; ++i) {
+    ids.push_back(
+        probe_
+            .command({"XADD", keys_.events(), "MAXLEN", "~", "10", "*", "e",
+                      R"({"event":"buffered","transaction_id":"t)" + std::to_string(i) + R"("})"})
+            .str);
+  }
+  EventHub hub(nullptr, 10);
+  test::StepScheduler scheduler(manual_clock_);
+  RedisEventStream stream(client_, client_, options_, hub, scheduler, clock_);
+  auto read = [&](const std::string& after, std::size_t limit) {
+    auto page = await<EventLog::Page>(
+        [&](auto done) { stream.read_after(*EventId::parse(after), limit, done); });
+    EXPECT_TRUE(page.ok());
+    return page.ok() ? *page : EventLog::Page{};
+  };
+  auto recent = read(ids[297], 10);
+  ASSERT_EQ(recent.events.size(), 2u);
+  EXPECT_EQ(recent.events[0].transaction_id, "t298");
+  EXPECT_EQ(recent.events[1].transaction_id, "t299");
+  EXPECT_FALSE(recent.gap);
+  EXPECT_FALSE(recent.truncated);
+
+  auto trimmed = read(ids[0], 1000);
+  EXPECT_TRUE(trimmed.gap) << "the first events were trimmed (MAXLEN)";
+  ASSERT_FALSE(trimmed.events.empty());
+  EXPECT_EQ(trimmed.events.back().transaction_id, "t299");
+
+  auto limited = read(ids[290], 3);
+  EXPECT_TRUE(limited.truncated);
+  ASSERT_EQ(limited.events.size(), 3u);
+  EXPECT_EQ(limited.events[0].transaction_id, "t291");
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "opsdb/core/clock.hpp"
 #include "opsdb/metrics/prometheus_metrics.hpp"
 #include "opsdb/status/site_monitor.hpp"
+#include "step_scheduler.hpp"
 
 namespace opsdb::test {
 
@@ -106,7 +107,8 @@ class EmptyCatalogs final : public SourceCatalog, public ProgramCatalog, public 
   void update(int, ProgramFields, Callback<ProgramCatalog::Record> done) override {
     done(Error{Fault::not_found, "no such program", ""});
   }
-  void packages(const PackageFilter&, Callback<std::vector<TransferCatalog::Record>> done) override {
+  void packages(const PackageFilter&,
+                Callback<std::vector<TransferCatalog::Record>> done) override {
     done(std::vector<TransferCatalog::Record>{});
   }
   void packages_among(const std::vector<std::string>&,
@@ -184,6 +186,8 @@ class ApiHarness {
     services_->programs = &catalogs_;
     services_->transfers = &transfers_;
     services_->visibility = &visibility_;
+    services_->events = &events_;
+    services_->overview = &overview_;
     monitor_.sample();
     router_ = make_router(*services_);
   }
@@ -239,6 +243,9 @@ class ApiHarness {
   EmptyBuffer buffer_;
   SiteMonitor monitor_{SiteSources{probe_, &buffer_, running_drain}, AlertOptions{}, clock_};
   PrometheusMetrics metrics_{{"test", "observatory", "secondary", {}}};
+  EventHub events_{nullptr, 16};
+  StepScheduler scheduler_{clock_};
+  DocumentBroadcast overview_{[](Callback<DocumentBroadcast::Document>) {}, scheduler_, clock_, {}};
   std::unique_ptr<ApiServices> services_;
   std::shared_ptr<http::Router> router_;
 };

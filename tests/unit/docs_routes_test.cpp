@@ -37,9 +37,9 @@ class DocsRoutesTest : public ::testing::Test {
     std::ofstream(dir_ / name, std::ios::binary) << text;
   }
   void write_all() {
-    for (const char* name :
-         {"docs.html", "redoc.html", "docs-init.js", "redoc-init.js", "swagger-ui.css",
-          "swagger-ui-bundle.js", "favicon-32x32.png", "redoc.standalone.js"}) {
+    for (const char* name : {"operator.html", "operator.js", "operator.css", "docs.html",
+                             "redoc.html", "docs-init.js", "redoc-init.js", "swagger-ui.css",
+                             "swagger-ui-bundle.js", "favicon-32x32.png", "redoc.standalone.js"}) {
       write(name, std::string("content of ") + name);
     }
   }
@@ -88,6 +88,11 @@ TEST_F(DocsRoutesTest, PagesAndAssetsAreServedWithTheirTypesAndThePolicy) {
     const char* body;
   };
   for (const Expected& e : {
+           Expected{"/", "text/html; charset=utf-8", "content of operator.html"},
+           Expected{"/docs/assets/operator.js", "text/javascript; charset=utf-8",
+                    "content of operator.js"},
+           Expected{"/docs/assets/operator.css", "text/css; charset=utf-8",
+                    "content of operator.css"},
            Expected{"/docs", "text/html; charset=utf-8", "content of docs.html"},
            Expected{"/redoc", "text/html; charset=utf-8", "content of redoc.html"},
            Expected{"/docs/assets/swagger-ui-bundle.js", "text/javascript; charset=utf-8",
@@ -122,9 +127,10 @@ TEST_F(DocsRoutesTest, TraversalAndUnknownNamesAreNotFound) {
   for (const char* path :
        {"/docs/assets/../../etc/passwd", "/docs/assets/..", "/docs/assets/../opsdb-docs-secret.txt",
         "/docs/assets/..%2F..%2Fetc%2Fpasswd", "/docs/assets/%2e%2e%2fopsdb-docs-secret.txt",
-        "/docs/assets/other.js", "/docs/assets/docs.html", "/docs/assets/",
-        "/docs/assets/SWAGGER-UI-BUNDLE.JS", "/docs/assets/swagger-ui-bundle.js.map",
-        "/docs/../../etc/passwd", "/docs/assets/./swagger-ui.css/"}) {
+        "/docs/assets/other.js", "/docs/assets/docs.html", "/docs/assets/operator.html",
+        "/docs/assets/", "/docs/assets/SWAGGER-UI-BUNDLE.JS",
+        "/docs/assets/swagger-ui-bundle.js.map", "/docs/../../etc/passwd",
+        "/docs/assets/./swagger-ui.css/"}) {
     const auto r = get(path);
     EXPECT_EQ(r.status, 404) << path;
     EXPECT_EQ(r.body.find("not on the allow-list"), std::string::npos) << path;
@@ -148,13 +154,37 @@ TEST_F(DocsRoutesTest, MissingFilesMakeThePagesNotFoundNamingTheSetting) {
   EXPECT_EQ(get("/docs/assets/swagger-ui-bundle.js").status, 404);
 }
 
+// The operator's page needs only the project's own files, not the npm bundles; each page is
+// complete or answers 404 on its own.
+TEST_F(DocsRoutesTest, TheOperatorsPageStandsOrFallsWithItsOwnFiles) {
+  write("operator.html", "page");
+  write("operator.js", "script");
+  write("operator.css", "style");
+  router();
+  EXPECT_EQ(get("/").status, 200);
+  EXPECT_EQ(get("/docs").status, 404);
+
+  fs::remove(dir_ / "operator.js");
+  router();
+  const auto page = get("/");
+  EXPECT_EQ(page.status, 404);
+  EXPECT_NE(page.body.find("DOCS_ASSETS_DIR"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("operator.js"), std::string::npos) << page.body;
+  EXPECT_EQ(header(page, "Content-Security-Policy"), kPolicy);
+  EXPECT_EQ(get("/docs/assets/operator.js").status, 404);
+  EXPECT_EQ(get("/docs/assets/operator.css").status, 200);
+}
+
 TEST_F(DocsRoutesTest, AMissingDirectoryIsNoCrash) {
   fs::remove_all(dir_);
   router();
-  const auto docs = get("/docs");
-  EXPECT_EQ(docs.status, 404);
-  EXPECT_NE(docs.body.find("DOCS_ASSETS_DIR"), std::string::npos) << docs.body;
+  for (const char* path : {"/", "/docs", "/redoc"}) {
+    const auto r = get(path);
+    EXPECT_EQ(r.status, 404) << path;
+    EXPECT_NE(r.body.find("DOCS_ASSETS_DIR"), std::string::npos) << path << ": " << r.body;
+  }
   EXPECT_EQ(get("/docs/assets/docs-init.js").status, 404);
+  EXPECT_EQ(get("/docs/assets/operator.js").status, 404);
 }
 
 }  // namespace

@@ -57,6 +57,21 @@ TEST(PrometheusMetricsTest, RequestsAreCountedByRoutePatternMethodAndStatusClass
       0);
 }
 
+TEST(PrometheusMetricsTest, ConnectionsAndWebSocketClientsAreTheServersFigures) {
+  auto m = metrics();
+  ConnectionFigures figures;
+  figures.open = 7;
+  figures.refused = 2;
+  figures.websocket_clients = 3;
+  figures.websocket_clients_refused = 4;
+  m.count_connections([figures] { return figures; });
+  const auto text = m.render(SiteReport{});
+  EXPECT_EQ(sample(text, "opsdb_http_open_connections"), 7);
+  EXPECT_EQ(sample(text, "opsdb_http_connections_refused_total"), 2);
+  EXPECT_EQ(sample(text, "opsdb_websocket_clients"), 3);
+  EXPECT_EQ(sample(text, "opsdb_websocket_clients_refused_total"), 4);
+}
+
 TEST(PrometheusMetricsTest, WhatClientsMakeUpNeverBecomesALabel) {
   PrometheusMetrics m({"1.2.3", "observatory", "secondary", {}});
   // Unmatched paths and invented methods: one series each, whatever was sent.

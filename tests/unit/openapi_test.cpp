@@ -108,6 +108,8 @@ TEST_P(OpenApiTest, DeclaresEveryPathParameterAndQueryParameter) {
     EXPECT_EQ(path, path_parameters_of(route.pattern)) << name;
     std::set<std::string> declared;
     for (const auto& q : route.query_params) declared.insert(q.name);
+    // The router reads a WebSocket client's token from the query (browsers send no headers).
+    if (route.websocket && route.role != Role::open) declared.insert("token");
     EXPECT_EQ(query, declared) << name;
   }
 }
@@ -144,7 +146,8 @@ TEST_P(OpenApiTest, SecuredRoutesNeedTheBearerAndOpenOnesNothing) {
     const auto name = route.method + " " + route.pattern;
     const auto& op = operation(route);
     const auto& responses = op.at("responses");
-    EXPECT_TRUE(responses.contains(std::to_string(route.success_status))) << name;
+    EXPECT_TRUE(responses.contains(route.websocket ? "101" : std::to_string(route.success_status)))
+        << name;
     if (route.role == Role::open) {
       EXPECT_EQ(op.at("security"), json::array()) << name;
       EXPECT_FALSE(op.contains("x-required-role")) << name;
@@ -201,6 +204,59 @@ TEST_P(OpenApiTest, WriteRoutesTakeAnIdempotencyKey) {
 INSTANTIATE_TEST_SUITE_P(BothSites, OpenApiTest,
                          ::testing::Values(SiteType::main, SiteType::secondary),
                          [](const auto& info) { return std::string(to_string(info.param)); });
+
+// OpenAPI has no WebSocket: a WebSocket route is its handshake, a GET answered 101, with the
+// answers that refuse it and the query parameter that carries a browser's token.
+TEST(OpenApiWebSocketTest, WebSocketRouteIsAGetAnswered101WithItsRefusals) {
+  http::Route events;
+  events.method = "GET";
+  events.pattern = "/ws/events";
+  events.role = Role::viewer;
+  events.success_status = 101;
+  events.summary = "Live events";
+  events.response_shape = "event";
+  events.websocket = true;
+  events.query_params = {{"last_id", "string", "Resume after this event", false}};
+  http::Route open = events;
+  open.pattern = "/ws/open";
+  open.role = Role::open;
+  http::Route plain;
+  plain.method = "GET";
+  plain.pattern = "/plain";
+  plain.role = Role::viewer;
+
+  const auto document = openapi_document({events, open, plain}, SiteType::main, version());
+
+  const auto& op = document.at("paths").at("/ws/events").at("get");
+  EXPECT_NE(op.at("description").get<std::string>().find("WebSocket"), std::string::npos);
+  EXPECT_NE(op.at("description").get<std::string>().find("viewer"), std::string::npos);
+  const auto& responses = op.at("responses");
+  EXPECT_TRUE(responses.contains("101"));
+  EXPECT_FALSE(responses.contains("200"));
+  EXPECT_FALSE(responses.at("101").contains("content"));
+  for (const char* status : {"400", "401", "403", "426", "429"}) {
+    ASSERT_TRUE(responses.contains(status)) << status;
+    EXPECT_EQ(responses.at(status).at("content").at("application/json").at("schema").at("$ref"),
+              "#/components/schemas/Error")
+        << status;
+  }
+  std::map<std::string, json> query;
+  for (const auto& p : op.at("parameters")) {
+    if (p.at("in") == "query") query[p.at("name")] = p;
+  }
+  ASSERT_TRUE(query.count("token"));
+  EXPECT_EQ(query.at("token").at("required"), false);
+  EXPECT_TRUE(query.count("last_id"));
+
+  const auto& open_op = document.at("paths").at("/ws/open").at("get");
+  EXPECT_TRUE(open_op.at("responses").contains("426"));
+  EXPECT_FALSE(open_op.at("responses").contains("401"));
+  for (const auto& p : open_op.at("parameters")) EXPECT_NE(p.at("name"), "token");
+
+  const auto& plain_responses = document.at("paths").at("/plain").at("get").at("responses");
+  EXPECT_FALSE(plain_responses.contains("426"));
+  EXPECT_FALSE(plain_responses.contains("101"));
+}
 
 // What GET /openapi.json serves is the document `ops-db-api openapi` prints for the site.
 TEST(OpenApiRouteTest, ServesTheDocumentOfTheServersOwnTable) {

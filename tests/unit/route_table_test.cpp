@@ -10,6 +10,7 @@
 #include "opsdb/core/uuid.hpp"
 #include "support/api_fakes.hpp"
 #include "support/stack.hpp"
+#include "support/step_scheduler.hpp"
 
 namespace opsdb {
 namespace {
@@ -29,6 +30,8 @@ class RouteTableTest : public ::testing::Test {
     services.programs = &catalogs_;
     services.transfers = &transfers_;
     services.visibility = &visibility_;
+    services.events = &events_;
+    services.overview = &overview_;
     if (secondary) {
       services.buffer = &buffer_;
       services.dead_letters = &buffer_;
@@ -49,6 +52,10 @@ class RouteTableTest : public ::testing::Test {
   std::shared_ptr<auth::CredentialVerifier> verifier_ = std::make_shared<auth::CredentialVerifier>(
       credentials_, fakes_.clock, auth::VerifierOptions{});
   std::string observer_token_ = credentials_.add_token("recorder", {Role::observer});
+  EventHub events_{nullptr, 16};
+  test::StepScheduler scheduler_{fakes_.clock};
+  DocumentBroadcast overview_{
+      [](Callback<DocumentBroadcast::Document>) {}, scheduler_, fakes_.clock, {}};
   std::unique_ptr<ApiServices> services_;
 };
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "opsdb/api/write_sink.hpp"
+#include "opsdb/events/event_hub.hpp"
 #include "opsdb/tx/idempotency.hpp"
 #include "opsdb/tx/transaction_applier.hpp"
 
@@ -12,8 +13,10 @@ namespace opsdb {
 /// reuse of the key (422).
 class DirectWriter final : public WriteSink {
  public:
-  DirectWriter(TransactionApplier& main_db, RequestLedger& requests)
-      : db_(main_db), requests_(requests) {}
+  /// With `events`, each transaction applied is announced there (`applied`, with its commit's
+  /// LSN).
+  DirectWriter(TransactionApplier& main_db, RequestLedger& requests, EventHub* events = nullptr)
+      : db_(main_db), requests_(requests), events_(events) {}
   void submit(BuiltWrite write, std::function<void(WriteResult)> done) override;
 
  private:
@@ -22,6 +25,7 @@ class DirectWriter final : public WriteSink {
 
   TransactionApplier& db_;
   RequestLedger& requests_;
+  EventHub* events_;
 };
 
 }  // namespace opsdb

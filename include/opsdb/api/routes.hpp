@@ -10,6 +10,8 @@
 #include "opsdb/auth/token_registry.hpp"
 #include "opsdb/core/clock.hpp"
 #include "opsdb/config/config.hpp"
+#include "opsdb/events/document_broadcast.hpp"
+#include "opsdb/events/event_hub.hpp"
 #include "opsdb/http/router.hpp"
 #include "opsdb/query/program_catalog.hpp"
 #include "opsdb/query/smart_query.hpp"
@@ -52,6 +54,11 @@ struct ApiServices {
   /// Token management (/api/tokens); without one those routes do not exist.
   auth::TokenRegistry* tokens = nullptr;
   const Clock* clock = nullptr;  // token expiry; required with `tokens`
+  /// The site's transaction events (WS /ws/events); without it that route does not exist.
+  EventHub* events = nullptr;
+  /// The transfer overview as it changes (WS /api/transfer/ws/overview); without it that route
+  /// does not exist.
+  DocumentBroadcast* overview = nullptr;
 
   bool secondary() const { return buffer != nullptr; }
   /// The dependency read endpoints blame when their database fails.
@@ -59,6 +66,10 @@ struct ApiServices {
     return secondary() ? Dependency::local_database : Dependency::database;
   }
 };
+
+/// How the transfer overview document (GET /api/transfer/overview) is computed, for the
+/// broadcast that pushes it as it changes; `services` must outlive the function.
+DocumentBroadcast::Compute transfer_overview_document(const ApiServices& services);
 
 /// The route table of DESIGN §9: every route with its whole contract and its handler.
 std::shared_ptr<http::Router> make_router(const ApiServices& services);

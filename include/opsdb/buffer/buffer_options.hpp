@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 
 namespace opsdb {
@@ -20,6 +21,8 @@ struct BufferOptions {
   /// `replica_ack_timeout`; 0: once the master has it.
   int min_replicas_ack = 0;
   std::chrono::milliseconds replica_ack_timeout{500};
+  /// About how many transaction events the events stream keeps (trimmed in whole nodes).
+  std::size_t events_max = 10'000;
 };
 
 }  // namespace opsdb

@@ -36,6 +36,8 @@ class RedisKeys {
   std::string failed_by_id() const { return prefix_ + "failed_transactions_by_id"; }
   std::string resolved() const { return prefix_ + "resolved_transactions"; }
   std::string processor_lock() const { return prefix_ + "processor_lock"; }
+  /// The recent transaction events, a stream trimmed to about EVENTS_RECENT_MAX entries: what
+  /// `/ws/events` subscribers of every process of the site receive, and resume from.
   std::string events() const { return prefix_ + "events"; }
 
  private:

@@ -40,6 +40,7 @@ class RedisWriteBuffer final : public WriteBuffer {
   std::chrono::seconds idempotency_ttl_;
   int min_replicas_ack_;
   std::chrono::milliseconds replica_ack_timeout_;
+  std::size_t events_max_;
   redis::Script enqueue_once_;
   LogThrottle warnings_;
 };

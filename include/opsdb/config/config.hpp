@@ -73,6 +73,17 @@ struct Config {
   std::chrono::milliseconds http_body_timeout{30'000};
   /// Writing one response; a client that does not read is cut off.
   std::chrono::milliseconds http_write_timeout{30'000};
+  /// WebSocket clients served at once (they count as connections too); one more upgrade is
+  /// answered 429.
+  std::size_t ws_max_clients = 100;
+  /// A WebSocket client silent this long is pinged; one silent for two intervals is dropped.
+  std::chrono::milliseconds ws_ping_interval{15'000};
+  /// Messages, and bytes, that may wait for one WebSocket client; a client that lets more pile
+  /// up is closed with 1013 (it reconnects and resumes).
+  std::size_t ws_queue_messages = 1024;
+  std::size_t ws_queue_bytes = 4 * 1024 * 1024;
+  /// Recent events kept (in Redis) for WebSocket clients that resume after a reconnect.
+  std::size_t events_recent_max = 10'000;
   /// Directory of the API documentation's pages (/docs, /redoc) and their assets; empty:
   /// beside the binary (`web/` in the build tree, else `../share/ops-db-api/web`).
   std::string docs_assets_dir;

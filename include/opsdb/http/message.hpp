@@ -2,9 +2,14 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+
+namespace opsdb {
+class MessageFeed;
+}
 
 namespace opsdb::http {
 
@@ -30,6 +35,11 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers (Allow, ...)
+  /// Set by the handler of a WebSocket route (with status 101) to accept the upgrade: the
+  /// connection becomes a WebSocket that sends what the feed holds, as text messages, and
+  /// closes when the feed asks. Any response without it is sent as plain HTTP instead (an
+  /// error refuses the upgrade). The server ends the feed if it cannot take the client on.
+  std::shared_ptr<opsdb::MessageFeed> feed{};
 };
 
 /// Completion callback of an asynchronous handler. May be called from any thread, exactly once;

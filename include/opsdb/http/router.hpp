@@ -53,6 +53,12 @@ struct Route {
   std::string response_shape{};  // name of the document a successful answer carries
   /// The query-string parameters the handler reads; any other is refused with 400.
   std::vector<QueryParam> query_params{};
+  /// A WebSocket endpoint (method GET): a request that is not a WebSocket upgrade is answered
+  /// 426; the handler accepts the upgrade by answering with a `Response::feed`. Browsers cannot
+  /// set headers on a WebSocket, so the bearer token may come as the query parameter `token`
+  /// instead (only when there is no `Authorization` header); the router takes it out of the
+  /// request before the handler sees it.
+  bool websocket = false;
 };
 
 /// The route table as data: method + path pattern -> handler. Matching is by segments; a
@@ -65,10 +71,11 @@ class Router {
 
   void add(Route route);
 
-  /// Dispatches a request: 404 for unknown paths, 405 with `Allow` for a wrong method, 401 or
-  /// 403 when the route requires a role the caller does not prove, the JSON error format for
-  /// `ApiError` and any other exception thrown synchronously. Returns the route that serves it;
-  /// null when none matched.
+  /// Dispatches a request: 404 for unknown paths, 405 with `Allow` for a wrong method, 426 with
+  /// `Upgrade: websocket` for a WebSocket route asked without an upgrade, 401 or 403 when the
+  /// route requires a role the caller does not prove, the JSON error format for `ApiError` and
+  /// any other exception thrown synchronously. Returns the route that serves it; null when none
+  /// matched.
   const Route* dispatch(Request request, RequestContext context, Respond respond) const;
 
   const std::vector<Route>& routes() const { return routes_; }
@@ -85,5 +92,9 @@ class Router {
 /// carries `WWW-Authenticate: Bearer` (RFC 6750), with the `error` parameter the error's
 /// details name.
 Response error_response(const ApiError& error);
+
+/// True when the request asks to become a WebSocket: `Upgrade: websocket` and `Connection:
+/// upgrade` (tokens of comma-separated lists, in any case).
+bool is_websocket_upgrade(const Request& request);
 
 }  // namespace opsdb::http

@@ -41,6 +41,12 @@ struct ServerOptions {
   /// Writing one response (a client that does not read is cut off).
   std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds shutdown_grace{10'000};  // in-flight requests get this long on stop
+  /// WebSocket clients served at once (they count as connections too); one more upgrade is
+  /// answered 429 with `Retry-After` instead.
+  std::size_t max_websocket_clients = 100;
+  /// A WebSocket client silent this long is pinged; one silent for two intervals (no pong, no
+  /// message) is dropped.
+  std::chrono::milliseconds websocket_ping_interval{15'000};
   /// Called once per answered request, on the connection's strand; must be quick and
   /// thread-safe. Empty: nobody is told.
   std::function<void(const RequestRecord&)> on_request{};
@@ -54,10 +60,15 @@ struct ServerStats {
   std::uint64_t header_timeouts = 0;       // closed: no complete header in time
   std::uint64_t idle_timeouts = 0;         // keep-alive connections closed while idle
   std::uint64_t body_timeouts = 0;         // closed: body not complete in time
+  /// Of `open_connections`, those upgraded to WebSocket.
+  std::size_t open_websocket_clients = 0;
+  /// WebSocket upgrades answered 429 (over `max_websocket_clients`).
+  std::uint64_t refused_websocket_clients = 0;
 };
 
 /// HTTP/1.1 server on Beast: accepts on `io`, one strand per connection, dispatches each request
-/// through the router and writes one log line per request. Runs on whatever threads run `io`.
+/// through the router and writes one log line per request; a request a WebSocket route accepts
+/// becomes a WebSocket connection. Runs on whatever threads run `io`.
 ///
 /// Hostile clients are bounded: at most `max_connections` at once, a deadline for every header,
 /// body, idle wait and write, size limits for header and body, and pipelined requests answered
@@ -79,9 +90,10 @@ class Server {
   /// Connection counters now (for /metrics and the like).
   ServerStats stats() const;
 
-  /// Graceful stop: closes the acceptor at once, lets in-flight requests finish and closes idle
-  /// connections; connections still busy after `shutdown_grace` are closed. `on_stopped` runs
-  /// (on the io_context) when no connection is left.
+  /// Graceful stop: closes the acceptor at once, lets in-flight requests finish, closes idle
+  /// connections and closes WebSocket clients with 1001 (going away); connections still busy
+  /// after `shutdown_grace` are closed. `on_stopped` runs (on the io_context) when no
+  /// connection is left.
   void stop(std::function<void()> on_stopped);
 
  private:

@@ -17,6 +17,8 @@ struct ConnectionFigures {
   std::uint64_t header_timeouts = 0;
   std::uint64_t idle_timeouts = 0;
   std::uint64_t body_timeouts = 0;
+  std::size_t websocket_clients = 0;            // of `open`, those upgraded to WebSocket
+  std::uint64_t websocket_clients_refused = 0;  // over WS_MAX_CLIENTS
 };
 
 struct MetricsOptions {
