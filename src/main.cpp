@@ -13,6 +13,7 @@
 #include "opsdb/app/token_commands.hpp"
 #include "opsdb/config/config.hpp"
 #include "opsdb/core/timestamp.hpp"
+#include "opsdb/core/version.hpp"
 #include "opsdb/postgres/migrator.hpp"
 
 namespace {

@@ -2,6 +2,7 @@
 #include <mutex>
 
 #include "opsdb/api/openapi.hpp"
+#include "opsdb/core/version.hpp"
 #include "responses.hpp"
 #include "route_groups.hpp"
 
@@ -18,7 +19,7 @@ class OpenApiDocument {
 
   const http::Response& response() const {
     std::call_once(rendered_, [this] {
-      response_ = json_response(200, openapi_document(router_.routes(), site_, kApiVersion));
+      response_ = json_response(200, openapi_document(router_.routes(), site_, version()));
     });
     return response_;
   }

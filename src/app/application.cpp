@@ -28,6 +28,7 @@
 #include "opsdb/buffer/redis_write_buffer.hpp"
 #include "opsdb/core/clock.hpp"
 #include "opsdb/core/uuid.hpp"
+#include "opsdb/core/version.hpp"
 #include "opsdb/http/server.hpp"
 #include "opsdb/metrics/prometheus_metrics.hpp"
 #include "opsdb/postgres/pg_database.hpp"
@@ -301,10 +302,6 @@ SiteSources site_sources(const Config& config, DatabaseProbe& local_db, Secondar
 }
 
 }  // namespace
-
-std::string_view version() {
-  return OPSDB_VERSION;
-}
 
 int serve(const Config& config) {
   // NOTIFY_SOCKET is the service manager's, not configuration: read once, at start.

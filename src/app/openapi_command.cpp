@@ -2,7 +2,7 @@
 
 #include "opsdb/api/openapi.hpp"
 #include "opsdb/api/routes.hpp"
-#include "opsdb/app/application.hpp"
+#include "opsdb/core/version.hpp"
 #include "opsdb/metrics/prometheus_metrics.hpp"
 #include "opsdb/status/database_probe.hpp"
 #include "opsdb/tx/reference_ids.hpp"

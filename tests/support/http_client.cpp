@@ -5,6 +5,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "beast_messages.hpp"
+
 namespace opsdb::test {
 
 namespace beast = boost::beast;
@@ -16,13 +18,6 @@ namespace {
 std::string& authorization_value() {
   static std::string value;
   return value;
-}
-
-bool names_authorization(const std::map<std::string, std::string>& headers) {
-  for (const auto& [name, value] : headers) {
-    if (beast::iequals(name, "authorization")) return true;
-  }
-  return false;
 }
 
 }  // namespace
@@ -48,12 +43,7 @@ HttpResult http_request(std::uint16_t port, const std::string& method, const std
   stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
   req.set(http::field::host, "127.0.0.1");
-  for (const auto& [name, value] : headers) {
-    if (!value.empty() || !beast::iequals(name, "authorization")) req.set(name, value);
-  }
-  if (!names_authorization(headers) && !default_authorization().empty()) {
-    req.set(http::field::authorization, default_authorization());
-  }
+  set_request_headers(req, headers);
   req.body() = body;
   req.prepare_payload();
   http::write(stream, req);
@@ -61,15 +51,7 @@ HttpResult http_request(std::uint16_t port, const std::string& method, const std
   http::response_parser<http::string_body> parser;
   parser.body_limit(64 * 1024 * 1024);
   http::read(stream, buffer, parser);
-  auto res = parser.release();
-  HttpResult result;
-  result.status = static_cast<int>(res.result_int());
-  result.body = res.body();
-  for (const auto& field : res) {
-    std::string name(field.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    result.headers[name] = std::string(field.value());
-  }
+  auto result = to_http_result(parser.release());
   beast::error_code ec;
   stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   return result;

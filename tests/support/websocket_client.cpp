@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "beast_messages.hpp"
+
 namespace opsdb::test {
 
 namespace asio = boost::asio;
@@ -22,25 +24,6 @@ namespace {
 
 // Linux makes a few KiB of this; small enough that a server's writes stall at once.
 constexpr int kSlowReceiveBuffer = 1024;
-
-bool names_authorization(const std::map<std::string, std::string>& headers) {
-  for (const auto& [name, value] : headers) {
-    if (beast::iequals(name, "authorization")) return true;
-  }
-  return false;
-}
-
-HttpResult to_result(const websocket::response_type& response) {
-  HttpResult result;
-  result.status = static_cast<int>(response.result_int());
-  result.body = response.body();
-  for (const auto& field : response) {
-    std::string name(field.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    result.headers[name] = std::string(field.value());
-  }
-  return result;
-}
 
 }  // namespace
 
@@ -110,15 +93,8 @@ WebSocketClient::Result WebSocketClient::connect(std::uint16_t port, const std::
     throw std::runtime_error("connecting to port " + std::to_string(port) + " failed");
   }
 
-  auto fields = headers;
-  if (!names_authorization(headers) && !default_authorization().empty()) {
-    fields["Authorization"] = default_authorization();
-  }
-  impl->ws.set_option(websocket::stream_base::decorator([fields](websocket::request_type& request) {
-    for (const auto& [name, value] : fields) {
-      if (!value.empty() || !beast::iequals(name, "authorization")) request.set(name, value);
-    }
-  }));
+  impl->ws.set_option(websocket::stream_base::decorator(
+      [headers](websocket::request_type& request) { set_request_headers(request, headers); }));
   websocket::response_type response;
   std::optional<beast::error_code> handshake;
   impl->ws.async_handshake(response, "127.0.0.1:" + std::to_string(port), target,
@@ -127,7 +103,7 @@ WebSocketClient::Result WebSocketClient::connect(std::uint16_t port, const std::
     throw std::runtime_error("no answer to the WebSocket handshake for " + target);
   }
   Result result;
-  result.response = to_result(response);
+  result.response = to_http_result(response);
   if (*handshake) return result;
   stream.expires_never();
   impl->read_next();

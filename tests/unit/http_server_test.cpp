@@ -30,6 +30,7 @@
 #include "opsdb/core/error.hpp"
 #include "opsdb/http/router.hpp"
 #include "opsdb/http/server.hpp"
+#include "support/loopback_server.hpp"
 #include "support/wait.hpp"
 
 namespace opsdb::http {
@@ -157,17 +158,7 @@ void echo_request(const RequestContext&, const Request& request, const PathParam
 
 class HttpServerTest : public ::testing::Test {
  protected:
-  static ServerOptions test_options() {
-    ServerOptions options;
-    options.address = "127.0.0.1";
-    options.port = 0;
-    options.header_timeout = 5s;
-    options.idle_timeout = 5s;
-    options.body_timeout = 5s;
-    options.write_timeout = 5s;
-    options.shutdown_grace = 5s;
-    return options;
-  }
+  static ServerOptions test_options() { return test::loopback_server_options(); }
 
   void add(std::string method, std::string pattern, Handler handler) {
     router_->add({std::move(method), std::move(pattern), Role::open, std::move(handler)});

@@ -22,6 +22,7 @@
 #include "support/credentials.hpp"
 #include "support/http_client.hpp"
 #include "support/log_capture.hpp"
+#include "support/loopback_server.hpp"
 #include "support/wait.hpp"
 #include "support/websocket_client.hpp"
 
@@ -44,17 +45,7 @@ MessageFeed::Message text(std::string value) {
 // fills, as the event hub will.
 class WebSocketTest : public ::testing::Test {
  protected:
-  static ServerOptions test_options() {
-    ServerOptions options;
-    options.address = "127.0.0.1";
-    options.port = 0;
-    options.header_timeout = 5s;
-    options.idle_timeout = 5s;
-    options.body_timeout = 5s;
-    options.write_timeout = 5s;
-    options.shutdown_grace = 5s;
-    return options;
-  }
+  static ServerOptions test_options() { return test::loopback_server_options(); }
 
   // The route; `role` other than open needs `use_credentials()` first.
   void add_route(Role role = Role::open) {

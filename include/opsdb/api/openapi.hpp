@@ -10,11 +10,6 @@
 
 namespace opsdb {
 
-/// The version of the API this build serves, as `info.version` of the document /openapi.json
-/// serves (the api layer cannot see the application's version; a unit test keeps the two
-/// equal).
-inline constexpr std::string_view kApiVersion = "0.1.0";
-
 /// The OpenAPI 3.1.0 document of a route table: one operation per route, with its path and
 /// query parameters, request body, success and error responses and security, all read from the
 /// route's contract (DESIGN §9). A pure function of its arguments: rendering the same table

@@ -1,13 +1,8 @@
 #pragma once
 
-#include <string_view>
-
 #include "opsdb/config/config.hpp"
 
 namespace opsdb {
-
-/// The server's version ("0.1.0").
-std::string_view version();
 
 /// Runs the server: wires databases, write path, routes and the HTTP server onto one
 /// io_context, and returns when SIGINT/SIGTERM has stopped it gracefully. Returns the exit code.
