@@ -59,7 +59,11 @@ void EventHub::subscribe(std::shared_ptr<MessageFeed> feed, EventFilter filter,
     std::lock_guard lock(mutex_);
     subscribers_.push_back(subscriber);
   }
-  feed->on_end([this, raw = subscriber.get()] { remove(raw); });
+  // Weak: a subscriber the hub dropped already (its feed closed) may be freed, and its address
+  // taken by another one, before its feed ends.
+  feed->on_end([this, weak = std::weak_ptr<Subscriber>(subscriber)] {
+    if (auto alive = weak.lock()) remove(alive.get());
+  });
   if (after) resume(std::move(subscriber), *after);
 }
 

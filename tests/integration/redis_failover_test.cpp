@@ -85,7 +85,7 @@ class RedisFailoverSiteFaultTest : public SecondarySiteFixture {
   }
 
   struct Run {
-    std::vector<AckedWrite> acked;          // answered 201, in order
+    std::vector<AckedWrite> acked;     // answered 201, in order
     std::size_t refused = 0;           // answered 503
     std::size_t unconfirmed = 0;       // of those: buffered, the replicas did not confirm it
     double refused_for_ms = 0;         // from the kill to the last 503
@@ -204,8 +204,17 @@ TEST_F(RedisFailoverSiteFaultTest, ReplicaAcknowledgedWritesSurviveAFailoverExac
   RedisProbe redis(cluster_->options());
   EXPECT_EQ(redis.llen(prefix_ + "failed_transactions"), 0) << "dead letters appeared";
 
-  // The drain goes on by itself: a write now is applied.
-  auto r = http_json(port(), "POST", "/executed_obs_units/start", {{"obs_unit_id", 1}});
+  // The drain goes on by itself: a write now is applied. Right after a failover (the Sentinels
+  // sometimes elect twice) the new master's replica may still be syncing, and a write is
+  // answered 503 replicas_unconfirmed until it confirms again: that is the contract, so the
+  // write is retried until a replica confirms it.
+  HttpResult r;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        r = http_json(port(), "POST", "/executed_obs_units/start", {{"obs_unit_id", 1}});
+        return r.status == 201;
+      },
+      20s, "a write confirmed by a replica after the failover", 200ms));
   ASSERT_EQ(r.status, 201) << r.body;
   const std::string tx = r.json()["transaction_id"];
   EXPECT_TRUE(
