@@ -58,7 +58,10 @@ void RedisEventStream::follow() {
   follower_.command(
       {"XREAD", "COUNT", std::to_string(kFollowBatch), "BLOCK", std::to_string(kBlock.count()),
        "STREAMS", keys_.events(), last_->to_string()},
-      [this](redis::Result r) {
+      [this, alive = std::weak_ptr<void>(alive_)](redis::Result r) {
+        // The XREAD is always under way: at shutdown its callback may come (disconnected)
+        // from the client's teardown, after this stream is gone.
+        if (alive.expired()) return;
         if (!r.ok()) {
           // Before the first answer the connection is still being made; the client says so.
           if (followed_ && !lost_) {

@@ -67,7 +67,9 @@ void DocumentBroadcast::look() {
   dirty_ = false;
   computing_ = true;
   last_compute_ = now;
-  compute_([this](Result<Document> document) {
+  // The document may come from a database thread after a shutdown has destroyed this.
+  compute_([this, alive = std::weak_ptr<void>(alive_)](Result<Document> document) {
+    if (alive.expired()) return;
     scheduler_.after(
         std::chrono::milliseconds{0},
         [this, document = std::move(document)]() mutable { computed(std::move(document)); });

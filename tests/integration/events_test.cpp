@@ -240,7 +240,10 @@ TEST_F(EventsTest, ASlowClientIsDroppedWhileAFastOneSeesEveryEventWithinASecond)
       std::chrono::duration<double, std::milli>(worst).count());
   RecordProperty("rss_before_kib", std::to_string(rss_before));
   RecordProperty("rss_peak_kib", std::to_string(rss_peak));
+#if !defined(__SANITIZE_ADDRESS__)
+  // (AddressSanitizer's quarantine keeps freed memory: its RSS says nothing about bounds.)
   EXPECT_LT(rss_peak - rss_before, 64 * 1024) << "the server's memory grew by more than 64 MiB";
+#endif
 }
 
 TEST_F(EventsTest, TheOverviewSocketPushesAfterAPackageIsCreated) {

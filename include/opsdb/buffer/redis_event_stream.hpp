@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <optional>
 
 #include "opsdb/buffer/buffer_options.hpp"
@@ -61,6 +62,8 @@ class RedisEventStream final : public EventLog {
   // Only touched by the follower's callbacks, one at a time.
   std::optional<EventId> last_;
   bool followed_ = false;  // an XREAD was answered once
+  // Expires with the stream: what the follower's last callback checks.
+  std::shared_ptr<void> alive_ = std::make_shared<int>(0);
   bool lost_ = false;
 };
 

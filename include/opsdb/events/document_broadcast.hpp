@@ -63,6 +63,7 @@ class DocumentBroadcast {
   std::vector<std::weak_ptr<MessageFeed>> waiting_;  // subscribed before any document
   MessageFeed::Message latest_;
   std::string fingerprint_;
+  std::shared_ptr<void> alive_ = std::make_shared<int>(0);  // expires with this
 };
 
 }  // namespace opsdb
