@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -270,13 +271,18 @@ TEST(OpenApiWebSocketTest, WebSocketRouteIsAGetAnswered101WithItsRefusals) {
   EXPECT_FALSE(plain_responses.contains("101"));
 }
 
-// What GET /openapi.json serves is the document `ops-db-api openapi` prints for the site.
-TEST(OpenApiRouteTest, ServesTheDocumentOfTheServersOwnTable) {
+// GET /openapi.json of a secondary site's route table.
+std::optional<http::Response> served_openapi() {
   test::ApiHarness harness;
   http::Request request;
   request.method = "GET";
   request.path = "/openapi.json";
-  auto answer = harness.dispatch(request);
+  return harness.dispatch(request);
+}
+
+// What GET /openapi.json serves is the document `ops-db-api openapi` prints for the site.
+TEST(OpenApiRouteTest, ServesTheDocumentOfTheServersOwnTable) {
+  auto answer = served_openapi();
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->status, 200);
   EXPECT_EQ(answer->content_type, "application/json");
@@ -284,11 +290,7 @@ TEST(OpenApiRouteTest, ServesTheDocumentOfTheServersOwnTable) {
 }
 
 TEST(OpenApiRouteTest, ServedVersionIsTheServersVersion) {
-  test::ApiHarness harness;
-  http::Request request;
-  request.method = "GET";
-  request.path = "/openapi.json";
-  auto answer = harness.dispatch(request);
+  auto answer = served_openapi();
   ASSERT_TRUE(answer);
   EXPECT_EQ(json::parse(answer->body)["info"]["version"], std::string(version()));
   EXPECT_FALSE(version().empty());
